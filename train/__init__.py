@@ -1,0 +1,1 @@
+"""Training stage: the seed's MNIST MLP, trained reproducibly and saved as checkpoints/mlp.pt."""

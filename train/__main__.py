@@ -1,0 +1,27 @@
+"""`python -m train`: train the MLP per pipeline.toml [train], flags overriding single fields."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from train.config import add_config_flags, config_from_args
+from train.errors import run_cli
+from train.train import TrainConfig, fit
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m train", description=__doc__)
+    add_config_flags(parser, TrainConfig)
+    args = parser.parse_args(argv)
+    if args.data_dir is None and os.environ.get("DATA_DIR"):
+        args.data_dir = os.environ["DATA_DIR"]  # env beats the file, a flag beats the env
+    cfg = config_from_args(TrainConfig, "train", args)
+    metrics = fit(cfg)
+    print(f"done: test_accuracy {metrics['test_accuracy']:.4f} (best epoch {metrics['best_epoch']}, "
+          f"val {metrics['val_accuracy']:.4f}) in {metrics['seconds']:.0f} s -> {cfg.checkpoint_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main))
