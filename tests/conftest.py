@@ -1,0 +1,47 @@
+"""Session fixtures shared by every stage's tests: real MNIST on disk and one trained checkpoint.
+
+CI copies the official .gz files into data/MNIST/raw (see .ci/run); locally the same copy is
+made from ../shared/data/mnist when it is there. With CI=true nothing may be skipped for a
+missing tool or file: a missing prerequisite fails the test instead.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from train.train import TrainConfig, fit
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require(condition: bool, why: str) -> None:
+    """Skip locally when a tool is missing; in CI a missing tool is a failure."""
+    if not condition:
+        if IN_CI:
+            pytest.fail(f"CI=true and {why}: .ci/run must install it")
+        pytest.skip(why)
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    root = Path(os.environ.get("DATA_DIR") or ROOT / "data").resolve()
+    raw = root / "MNIST" / "raw"
+    if not any(raw.glob("*.gz")) and SHARED_MNIST.is_dir():
+        raw.mkdir(parents=True, exist_ok=True)
+        for gz in SHARED_MNIST.glob("*.gz"):
+            shutil.copy(gz, raw / gz.name)
+    require(any(raw.glob("*")), f"no MNIST files in {raw}")
+    return root
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory, data_dir) -> Path:
+    """A real MNIST model (3 epochs, ~97% test accuracy, ~15 s): what later stages export."""
+    out = tmp_path_factory.mktemp("checkpoints")
+    fit(TrainConfig(data_dir=data_dir, out_dir=out, epochs=3))
+    return out / "mlp.pt"
