@@ -1,0 +1,48 @@
+package org.mnistdeploy.demo.core;
+
+import java.util.List;
+import java.util.Map;
+
+/** x = (pixel / scale - mean) / std, one grayscale channel; read from the manifest, never a constant. */
+public final class Normalization {
+    public final double scale;
+    public final double mean;
+    public final double std;
+
+    public Normalization(double scale, double mean, double std) {
+        if (!(scale > 0) || !(std > 0)) {
+            throw new IllegalArgumentException("normalization needs scale > 0 and std > 0, got scale="
+                    + scale + " std=" + std);
+        }
+        this.scale = scale;
+        this.mean = mean;
+        this.std = std;
+    }
+
+    static Normalization fromJson(Object o, String where) {
+        Map<String, Object> m = Json.obj(o, where);
+        List<Object> mean = Json.list(Json.get(m, "mean", where), where + ".mean");
+        List<Object> std = Json.list(Json.get(m, "std", where), where + ".std");
+        if (mean.size() != 1 || std.size() != 1) {
+            throw new IllegalArgumentException(where + ": expected one channel (mean and std of length 1), got "
+                    + mean.size() + " and " + std.size());
+        }
+        return new Normalization(Json.num(Json.get(m, "scale", where), where + ".scale"),
+                Json.num(mean.get(0), where + ".mean[0]"), Json.num(std.get(0), where + ".std[0]"));
+    }
+
+    /** One pixel value (0..scale, may be fractional after resampling) to the model's input value. */
+    public float apply(double pixel) {
+        return (float) ((pixel / scale - mean) / std);
+    }
+
+    public float[] apply(double[] pixels) {
+        float[] out = new float[pixels.length];
+        for (int k = 0; k < pixels.length; k++) out[k] = apply(pixels[k]);
+        return out;
+    }
+
+    public boolean sameAs(Normalization o) {
+        return scale == o.scale && mean == o.mean && std == o.std;
+    }
+}

@@ -1,0 +1,86 @@
+package org.mnistdeploy.demo.core;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Checks an artifact on the embedded test vectors against the fp32 PyTorch reference logits,
+ * so a broken export shows on the phone at once.
+ */
+public final class Verifier {
+    /**
+     * Quantized artifacts may flip a borderline image: with 32 vectors, 0.9 allows 3 flips. Their
+     * logits differ by far more than the fp32 tolerance, so only the agreement is judged for them.
+     */
+    public static final double QUANTIZED_MIN_AGREEMENT = 0.9;
+
+    public static final class Result {
+        public final double top1Agreement, maxAbsDiff;
+        public final int count;
+        public final boolean passed;
+        public final String rule;
+
+        Result(double top1Agreement, double maxAbsDiff, int count, boolean passed, String rule) {
+            this.top1Agreement = top1Agreement;
+            this.maxAbsDiff = maxAbsDiff;
+            this.count = count;
+            this.passed = passed;
+            this.rule = rule;
+        }
+
+        public Map<String, Object> toJson() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("top1_agreement", top1Agreement);
+            m.put("max_abs_diff", maxAbsDiff);
+            m.put("count", count);
+            m.put("passed", passed);
+            m.put("rule", rule);
+            return m;
+        }
+
+        @Override
+        public String toString() {
+            return String.format("%s: top-1 %d/%d, max |diff| %.2g (%s)", passed ? "PASS" : "FAIL",
+                    Math.round(top1Agreement * count), count, maxAbsDiff, rule);
+        }
+    }
+
+    private Verifier() {}
+
+    /** Compare logits[k] (what the artifact returned for vector k) with the reference. */
+    public static Result compare(float[][] logits, TestVectors tv, boolean quantized) {
+        if (logits.length != tv.count) {
+            throw new IllegalArgumentException("got " + logits.length + " outputs for " + tv.count + " vectors");
+        }
+        int agree = 0;
+        double maxDiff = 0;
+        for (int k = 0; k < tv.count; k++) {
+            float[] want = tv.expectedLogits[k];
+            if (logits[k].length != want.length) {
+                throw new IllegalArgumentException("vector " + k + ": artifact returned " + logits[k].length
+                        + " logits, reference has " + want.length);
+            }
+            if (Softmax.argmax(logits[k]) == Softmax.argmax(want)) agree++;
+            for (int j = 0; j < want.length; j++) maxDiff = Math.max(maxDiff, Math.abs(logits[k][j] - want[j]));
+        }
+        double agreement = (double) agree / tv.count;
+        if (quantized) {
+            return new Result(agreement, maxDiff, tv.count, agreement >= QUANTIZED_MIN_AGREEMENT,
+                    "quantized: top-1 agreement >= " + QUANTIZED_MIN_AGREEMENT);
+        }
+        boolean ok = agree == tv.count && maxDiff <= tv.fp32Tolerance;
+        return new Result(agreement, maxDiff, tv.count, ok,
+                "fp32: all top-1 agree and max |diff| <= " + tv.fp32Tolerance);
+    }
+
+    /** Run every test vector through the artifact (batch 1, as the app runs) and compare. */
+    public static Result verify(ModelRunner runner, Manifest m, TestVectors tv, boolean quantized)
+            throws Exception {
+        if (!tv.normalization.sameAs(m.normalization)) {
+            throw new IllegalArgumentException("test_vectors normalization differs from the manifest's input");
+        }
+        float[][] out = new float[tv.count][];
+        for (int k = 0; k < tv.count; k++) out[k] = runner.run(tv.input(k), m.inputShape(1));
+        return compare(out, tv, quantized);
+    }
+}

@@ -1,0 +1,56 @@
+package org.mnistdeploy.demo.core;
+
+import static org.junit.Assert.*;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.Test;
+
+public class ManifestTest {
+    @Test
+    public void readsInputClassesAndArtifacts() {
+        Manifest m = Manifest.parse(Fixtures.manifest());
+        assertEquals("input", m.inputName);
+        assertArrayEquals(new long[] {1, 1, 28, 28}, m.inputShape(1));
+        assertEquals(784, m.inputSize());
+        assertEquals(255.0, m.normalization.scale, 0);
+        assertEquals(0.5, m.normalization.mean, 0);
+        assertEquals(10, m.classes.size());
+        assertEquals("test_vectors.json", m.testVectorsPath);
+        assertEquals(4, m.artifacts.size());
+    }
+
+    @Test
+    public void runnableKeepsOkArtifactsWithARuntime() {
+        List<String> names = new ArrayList<>();
+        for (Manifest.Artifact a : Manifest.parse(Fixtures.manifest()).runnable(ModelRunner.FORMATS)) names.add(a.name);
+        assertEquals(List.of("mlp_onnx_fp32", "mlp_executorch-xnnpack_fp32"), names);
+    }
+
+    @Test
+    public void shapeComesFromTheManifest() {
+        Manifest m = Manifest.parse(Fixtures.manifest("[\"batch\", 1, 32, 32]", "\"a.onnx\""));
+        assertEquals(32, m.height);
+        assertEquals(1024, m.inputSize());
+        assertThrows(IllegalArgumentException.class,
+                () -> Manifest.parse(Fixtures.manifest("[\"batch\", 3, 28, 28]", "\"a.onnx\"")));
+        assertThrows(IllegalArgumentException.class,
+                () -> Manifest.parse(Fixtures.manifest("[1, 1, 28, 28]", "\"a.onnx\"")));
+    }
+
+    @Test
+    public void pathsMayNotLeaveTheManifestFolder() {
+        for (String bad : new String[] {"\"../x.onnx\"", "\"/etc/x.onnx\"", "\"a/../../x.onnx\""}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Manifest.parse(Fixtures.manifest("[\"batch\", 1, 28, 28]", bad)));
+            assertTrue(e.getMessage(), e.getMessage().contains("leaves the manifest's folder"));
+        }
+    }
+
+    @Test
+    public void rejectsAnotherSchemaVersion() {
+        String text = Fixtures.manifest().replace("\"schema_version\": 1", "\"schema_version\": 2");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Manifest.parse(text));
+        assertTrue(e.getMessage(), e.getMessage().contains("schema_version"));
+    }
+}
