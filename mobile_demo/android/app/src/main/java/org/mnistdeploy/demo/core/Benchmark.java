@@ -43,9 +43,11 @@ public final class Benchmark {
         return new Timing(firstMs, new LatencyStats(us));
     }
 
-    /** One results row for an artifact that ran. */
-    public static Map<String, Object> okRow(Manifest.Artifact a, double loadMs, Timing t, Verifier.Result v) {
+    /** One results row for an artifact that ran; runtime names the library that ran it. */
+    public static Map<String, Object> okRow(Manifest.Artifact a, String runtime, double loadMs, Timing t,
+                                            Verifier.Result v) {
         Map<String, Object> row = baseRow(a, "ok", null);
+        row.put("runtime", runtime);
         row.put("load_ms", loadMs);
         row.put("first_ms", t.firstMs);
         row.putAll(t.stats.toJson());

@@ -63,7 +63,10 @@ public final class Cli {
     }
 
     static Map<String, Object> stats(InputStream in) throws IOException {
-        String text = new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        byte[] buf = new byte[1 << 16];
+        for (int n; (n = in.read(buf)) > 0; ) b.write(buf, 0, n);  // InputStream.readAllBytes: Android API 33
+        String text = b.toString("UTF-8").trim();
         List<Double> vals = new ArrayList<>();
         for (String t : text.split("\\s+")) vals.add(Double.parseDouble(t));
         double[] s = new double[vals.size()];

@@ -36,7 +36,7 @@ public class BenchmarkTest {
         Manifest.Artifact a = m.artifacts.get(0);
         Benchmark.Timing t = Benchmark.time(new Linear(), new float[784], m.inputShape(1), 1, 3);
         TestVectors tv = TestVectors.parse(Fixtures.vectors());
-        Map<String, Object> row = Benchmark.okRow(a, 12.5, t, Verifier.compare(tv.expectedLogits, tv, false));
+        Map<String, Object> row = Benchmark.okRow(a, "java", 12.5, t, Verifier.compare(tv.expectedLogits, tv, false));
         Map<String, Object> doc = Benchmark.document("android", "2026-11-25T18:00:00Z", Map.of("model", "x"),
                 1, 3, 1, List.of(row, Benchmark.failedRow(m.artifacts.get(1), "load failed: boom")));
         Map<String, Object> back = Json.obj(Json.parse(Json.write(doc)), "doc");

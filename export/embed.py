@@ -1,0 +1,145 @@
+"""Embed chosen artifacts into the mobile demos: `python -m export --embed` (or `python -m export.embed`).
+
+    embed(manifest_path, assets_dir=ANDROID_ASSETS, names=DEFAULT_NAMES, web_dir=WEB_MODELS) -> list[str]
+
+Copies the named artifacts, test_vectors.json and a manifest rewritten to list only those
+artifacts into the Android app's assets folder, and the ONNX ones (with the same manifest
+trimmed to them, and the vectors) into the web demo's models folder. Every file's sha256 is
+checked against the manifest before and after the copy; each folder is replaced in one rename,
+so the apps never see a half-embedded set. Returns the embedded artifact names.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from export.variant import Variant
+from train.errors import UserError, run_cli
+from train.files import atomic_write_json, sha256_file
+
+ROOT = Path(__file__).resolve().parents[1]
+ANDROID_ASSETS = ROOT / "mobile_demo" / "android" / "app" / "src" / "main" / "assets"
+WEB_MODELS = ROOT / "mobile_demo" / "web" / "models"
+# What the phone gets by default: ExecuTorch XNNPACK fp32 and int8, ONNX Runtime fp32 and int8.
+DEFAULT_NAMES = (
+    Variant("executorch", "xnnpack").name,
+    Variant("executorch", "xnnpack", "int8-static").name,
+    Variant("onnx", "cpu").name,
+    Variant("onnx", "cpu", "int8-static").name,
+)
+WEB_FORMATS = ("onnx",)  # onnxruntime-web runs ONNX only
+
+
+def _inside(folder: Path, rel: str, what: str) -> Path:
+    """A manifest path, refused if it leaves the manifest's folder."""
+    path = (folder / rel).resolve()
+    if not path.is_relative_to(folder.resolve()):
+        raise UserError(f"{what} path {rel!r} leaves the manifest's folder {folder}; "
+                        f"the manifest is corrupt: re-run `python -m export`")
+    return path
+
+
+def _copy_checked(src: Path, dst: Path, sha256: str, what: str) -> None:
+    if not src.is_file():
+        raise UserError(f"{what} file {src} is missing; re-run `python -m export`")
+    if sha256_file(src) != sha256:
+        raise UserError(f"{what} {src} does not match the manifest's sha256 (changed since export); "
+                        f"re-run `python -m export` before embedding")
+    shutil.copyfile(src, dst)
+    if sha256_file(dst) != sha256:
+        raise UserError(f"copy of {what} to {dst} is corrupt (sha256 differs); check the disk and retry")
+
+
+def select(manifest: dict, names: tuple[str, ...], strict: bool) -> list[dict]:
+    """The manifest rows for `names`; unknown names are an error listing the valid ones.
+
+    strict=False (the default set) skips artifacts absent, failed or unsupported in this export,
+    so a missing int8 build does not block the fp32 demo; an explicit request must exist and be ok."""
+    rows = {a["name"]: a for a in manifest.get("artifacts", [])}
+    unknown = [n for n in names if n not in rows]
+    if unknown and strict:
+        raise UserError(f"unknown artifact(s) {unknown}; valid names in the manifest: {sorted(rows)}")
+    chosen = []
+    for n in names:
+        if n not in rows:
+            print(f"embed: skipping {n} (not in this export)", file=sys.stderr)
+        elif rows[n]["status"] == "ok":
+            chosen.append(rows[n])
+        elif strict:
+            ok = sorted(k for k, a in rows.items() if a["status"] == "ok")
+            raise UserError(f"artifact {n} has status {rows[n]['status']} ({rows[n].get('reason')}); "
+                            f"embed one that exported ok: {ok}")
+        else:
+            print(f"embed: skipping {n} ({rows[n]['status']}: {rows[n].get('reason')})", file=sys.stderr)
+    if not chosen:
+        raise UserError(f"none of {list(names)} exported ok; run `python -m export` and check its report")
+    return chosen
+
+
+def _write_folder(target: Path, manifest: dict, rows: list[dict], src_dir: Path) -> None:
+    """Build the folder beside `target`, then swap it in with renames."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.new-"))
+    old = target.parent / f".{target.name}.old"
+    try:
+        tv = manifest["test_vectors"]
+        _copy_checked(_inside(src_dir, tv["path"], "test vectors"), tmp / Path(tv["path"]).name,
+                      tv["sha256"], "test vectors")
+        for a in rows:
+            _copy_checked(_inside(src_dir, a["path"], a["name"]), tmp / Path(a["path"]).name,
+                          a["sha256"], f"artifact {a['name']}")
+        trimmed = dict(manifest, artifacts=[dict(a, path=Path(a["path"]).name) for a in rows],
+                       test_vectors=dict(tv, path=Path(tv["path"]).name))
+        atomic_write_json(tmp / "manifest.json", trimmed)
+        shutil.rmtree(old, ignore_errors=True)
+        if target.exists():
+            target.rename(old)
+        tmp.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def embed(manifest_path: Path, assets_dir: Path = ANDROID_ASSETS, names: tuple[str, ...] | None = None,
+          web_dir: Path | None = WEB_MODELS) -> list[str]:
+    """Copy `names` (default DEFAULT_NAMES) from the export at `manifest_path` into the demos."""
+    manifest_path = Path(manifest_path)
+    if not manifest_path.is_file():
+        raise UserError(f"manifest {manifest_path} not found; run `python -m export` first")
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except json.JSONDecodeError as e:
+        raise UserError(f"manifest {manifest_path} is not valid JSON ({e}); re-run `python -m export`") from None
+    rows = select(manifest, tuple(names) if names else DEFAULT_NAMES, strict=bool(names))
+    src_dir = manifest_path.parent
+    _write_folder(Path(assets_dir), manifest, rows, src_dir)
+    web_rows = [a for a in rows if a["format"] in WEB_FORMATS]
+    if web_dir is not None and web_rows:
+        _write_folder(Path(web_dir), manifest, web_rows, src_dir)
+    return [a["name"] for a in rows]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--manifest", type=Path, default=ROOT / "artifacts" / "manifest.json",
+                   help="manifest.json written by `python -m export` (default: artifacts/manifest.json)")
+    p.add_argument("--names", default=None,
+                   help=f"comma-separated artifact names (default: {','.join(DEFAULT_NAMES)}, skipping any not ok)")
+    p.add_argument("--assets-dir", type=Path, default=ANDROID_ASSETS, help="the Android app's assets folder")
+    p.add_argument("--web-dir", type=Path, default=WEB_MODELS, help="the web demo's models folder")
+    args = p.parse_args(argv)
+    names = tuple(n.strip() for n in args.names.split(",") if n.strip()) if args.names else None
+    done = embed(args.manifest, args.assets_dir, names, args.web_dir)
+    print(f"embedded {', '.join(done)} into {args.assets_dir} (ONNX ones also into {args.web_dir})")
+    return 0
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(BrokenPipeError):
+        sys.exit(run_cli(main))

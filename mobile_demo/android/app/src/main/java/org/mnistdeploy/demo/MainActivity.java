@@ -1,0 +1,258 @@
+package org.mnistdeploy.demo;
+
+import android.app.Activity;
+import android.os.Build;
+import android.os.Bundle;
+import android.os.Handler;
+import android.os.Looper;
+import android.util.Log;
+import android.view.View;
+import android.widget.AdapterView;
+import android.widget.ArrayAdapter;
+import android.widget.Button;
+import android.widget.LinearLayout;
+import android.widget.Spinner;
+import android.widget.TextView;
+import java.io.File;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.text.SimpleDateFormat;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TimeZone;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.mnistdeploy.demo.core.Benchmark;
+import org.mnistdeploy.demo.core.Json;
+import org.mnistdeploy.demo.core.Manifest;
+import org.mnistdeploy.demo.core.ModelRunner;
+import org.mnistdeploy.demo.core.Preprocess;
+import org.mnistdeploy.demo.core.Sha256;
+import org.mnistdeploy.demo.core.Softmax;
+import org.mnistdeploy.demo.core.TestVectors;
+import org.mnistdeploy.demo.core.Verifier;
+
+/**
+ * One screen: draw a digit, see the class, its probabilities and the latency; switch artifacts.
+ * At start every embedded artifact is verified on the embedded test vectors. Started with the
+ * extra mode=bench it benchmarks every artifact, writes files/benchmark_results.json, logs one
+ * JSON line (tag MnistDemo) and finishes. All model work runs on one background thread.
+ */
+public class MainActivity extends Activity {
+    static final String TAG = "MnistDemo";
+    static final String RESULTS = "benchmark_results.json";
+
+    /** An artifact loaded once: its runner, load time and verification result. */
+    private static final class Loaded {
+        Manifest.Artifact artifact;
+        ModelRunner runner;
+        double loadMs;
+        Verifier.Result verification;
+        String error;
+    }
+
+    private final ExecutorService worker = Executors.newSingleThreadExecutor();
+    private final Handler ui = new Handler(Looper.getMainLooper());
+    private final List<Loaded> loaded = new ArrayList<>();
+    private Manifest manifest;
+    private TextView status, predicted, probabilities, latency;
+    private Spinner switcher;
+    private DrawView pad;
+
+    @Override
+    protected void onCreate(Bundle state) {
+        super.onCreate(state);
+        buildUi();
+        boolean bench = "bench".equals(getIntent().getStringExtra("mode"));
+        int warmup = getIntent().getIntExtra("warmup", 100);
+        int iterations = getIntent().getIntExtra("iterations", 1000);
+        worker.submit(() -> {
+            try {
+                loadAndVerify();
+                ui.post(this::showLoaded);
+                if (bench) {
+                    String line = Json.write(benchmark(warmup, iterations));
+                    Log.i(TAG, line);  // one JSON line, for `adb logcat -s MnistDemo`
+                    ui.post(this::finish);
+                }
+            } catch (Exception e) {
+                Log.e(TAG, "start failed", e);
+                ui.post(() -> status.setText("Error: " + e.getMessage()));
+            }
+        });
+    }
+
+    private void buildUi() {
+        LinearLayout root = new LinearLayout(this);
+        root.setOrientation(LinearLayout.VERTICAL);
+        root.setPadding(24, 24, 24, 24);
+        status = new TextView(this);
+        status.setText("Loading and verifying the embedded artifacts…");
+        switcher = new Spinner(this);
+        pad = new DrawView(this);
+        pad.setOnStroke(this::predict);
+        Button clear = new Button(this);
+        clear.setText("Clear");
+        clear.setOnClickListener(v -> { pad.clear(); predicted.setText("–"); });
+        predicted = new TextView(this);
+        predicted.setTextSize(48);
+        probabilities = new TextView(this);
+        probabilities.setTypeface(android.graphics.Typeface.MONOSPACE);
+        latency = new TextView(this);
+        root.addView(status);
+        root.addView(switcher);
+        int side = getResources().getDisplayMetrics().widthPixels - 48;
+        root.addView(pad, new LinearLayout.LayoutParams(side, side));
+        root.addView(clear);
+        root.addView(predicted);
+        root.addView(latency);
+        root.addView(probabilities);
+        setContentView(root);
+    }
+
+    /** Copy an asset to filesDir (once) and check it against the manifest's sha256 before use. */
+    private File asset(String name, String sha256) throws IOException {
+        File f = new File(getFilesDir(), name);
+        if (f.exists() && sha256.equals(hashOf(f))) return f;
+        File tmp = new File(getFilesDir(), name + ".tmp");
+        try (InputStream in = getAssets().open(name); OutputStream out = new FileOutputStream(tmp)) {
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) out.write(buf, 0, n);
+        }
+        if (!sha256.equals(hashOf(tmp))) {
+            tmp.delete();
+            throw new IOException(name + " does not match the manifest's sha256: re-run `python -m export --embed`");
+        }
+        if (!tmp.renameTo(f)) throw new IOException("cannot rename " + tmp + " to " + f);
+        return f;
+    }
+
+    /** InputStream.readAllBytes needs API 33; this runs on minSdk 26. */
+    private static String readText(InputStream in) throws IOException {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        byte[] buf = new byte[1 << 16];
+        for (int n; (n = in.read(buf)) > 0; ) b.write(buf, 0, n);
+        return b.toString("UTF-8");
+    }
+
+    private static String hashOf(File f) throws IOException {
+        try (InputStream in = new FileInputStream(f)) {
+            return Sha256.of(in);
+        }
+    }
+
+    private void loadAndVerify() throws IOException {
+        try (InputStream in = getAssets().open("manifest.json")) {
+            manifest = Manifest.parse(readText(in));
+        }
+        File tvFile = asset(manifest.testVectorsPath, manifest.testVectorsSha256);
+        TestVectors tv = TestVectors.parse(new String(Files.readAllBytes(tvFile.toPath()), StandardCharsets.UTF_8));
+        for (Manifest.Artifact a : manifest.runnable(ModelRunner.FORMATS)) {
+            Loaded l = new Loaded();
+            l.artifact = a;
+            try {
+                String path = asset(a.path, a.sha256).getAbsolutePath();
+                long t0 = System.nanoTime();
+                l.runner = a.format.equals("executorch") ? new ExecuTorchRunner(path) : new OnnxRunner(path, manifest.inputName);
+                l.loadMs = (System.nanoTime() - t0) / 1e6;
+                l.verification = Verifier.verify(l.runner, manifest, tv, !a.quantization.equals("none"));
+            } catch (Exception e) {
+                l.error = e.getClass().getSimpleName() + ": " + e.getMessage();
+                Log.e(TAG, a.name + " failed", e);
+            }
+            loaded.add(l);
+        }
+    }
+
+    private void showLoaded() {
+        StringBuilder s = new StringBuilder();
+        List<String> names = new ArrayList<>();
+        for (Loaded l : loaded) {
+            s.append(l.artifact.name).append(": ")
+             .append(l.error != null ? "FAILED " + l.error : l.verification.toString()).append('\n');
+            if (l.error == null) names.add(l.artifact.name);
+        }
+        status.setText(s.length() == 0 ? "No runnable artifact embedded: run `python -m export --embed`" : s.toString().trim());
+        switcher.setAdapter(new ArrayAdapter<>(this, android.R.layout.simple_spinner_dropdown_item, names));
+        switcher.setOnItemSelectedListener(new AdapterView.OnItemSelectedListener() {
+            @Override public void onItemSelected(AdapterView<?> p, View v, int pos, long id) { predict(); }
+            @Override public void onNothingSelected(AdapterView<?> p) {}
+        });
+    }
+
+    private Loaded current() {
+        Object name = switcher.getSelectedItem();
+        for (Loaded l : loaded) if (l.error == null && l.artifact.name.equals(name)) return l;
+        return null;
+    }
+
+    /** Read the drawing on the UI thread, preprocess and run on the worker, show on the UI thread. */
+    private void predict() {
+        Loaded l = current();
+        if (l == null || manifest == null) return;
+        int[] gray = pad.gray();
+        int w = pad.width(), h = pad.height();
+        worker.submit(() -> {
+            try {
+                long t0 = System.nanoTime();
+                float[] input = Preprocess.toInput(gray, w, h, manifest.height, manifest.normalization);
+                long t1 = System.nanoTime();
+                float[] logits = l.runner.run(input, manifest.inputShape(1));
+                long t2 = System.nanoTime();
+                double[] p = Softmax.probabilities(logits);
+                StringBuilder bars = new StringBuilder();
+                for (int k = 0; k < p.length; k++) {
+                    bars.append(String.format(Locale.US, "%s %5.1f%% ", manifest.classes.get(k), 100 * p[k]));
+                    for (int j = 0; j < Math.round(20 * p[k]); j++) bars.append('#');  // String.repeat: API 33
+                    bars.append('\n');
+                }
+                String cls = manifest.classes.get(Softmax.argmax(logits));
+                String lat = String.format(Locale.US, "inference %.0f µs, preprocessing %.0f µs (%s)",
+                        (t2 - t1) / 1e3, (t1 - t0) / 1e3, l.runner.runtime());
+                ui.post(() -> { predicted.setText(cls); probabilities.setText(bars); latency.setText(lat); });
+            } catch (Exception e) {
+                ui.post(() -> { predicted.setText("!"); latency.setText(e.getMessage()); });
+            }
+        });
+    }
+
+    private Map<String, Object> benchmark(int warmup, int iterations) throws Exception {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        TestVectors tv = TestVectors.parse(new String(Files.readAllBytes(
+                new File(getFilesDir(), manifest.testVectorsPath).toPath()), StandardCharsets.UTF_8));
+        for (Loaded l : loaded) {
+            if (l.error != null) { rows.add(Benchmark.failedRow(l.artifact, l.error)); continue; }
+            Benchmark.Timing t = Benchmark.time(l.runner, tv.input(0), manifest.inputShape(1), warmup, iterations);
+            rows.add(Benchmark.okRow(l.artifact, l.runner.runtime(), l.loadMs, t, l.verification));
+        }
+        Map<String, Object> device = new LinkedHashMap<>();
+        device.put("model", Build.MANUFACTURER + " " + Build.MODEL
+                + (Build.VERSION.SDK_INT >= 31 ? " (" + Build.SOC_MODEL + ")" : ""));
+        device.put("os", "Android " + Build.VERSION.RELEASE + " (API " + Build.VERSION.SDK_INT + ")");
+        device.put("abi", Build.SUPPORTED_ABIS[0]);
+        device.put("runtime", "executorch-android " + ExecuTorchRunner.VERSION + " / onnxruntime-android");
+        SimpleDateFormat utc = new SimpleDateFormat("yyyy-MM-dd'T'HH:mm:ss'Z'", Locale.US);
+        utc.setTimeZone(TimeZone.getTimeZone("UTC"));
+        Map<String, Object> doc = Benchmark.document("android", utc.format(new Date()), device, warmup, iterations, 1, rows);
+        File tmp = new File(getFilesDir(), RESULTS + ".tmp");  // rename: the host never pulls half a file
+        Files.write(tmp.toPath(), Json.write(doc).getBytes(StandardCharsets.UTF_8));
+        if (!tmp.renameTo(new File(getFilesDir(), RESULTS))) throw new IOException("cannot write " + RESULTS);
+        return doc;
+    }
+
+    @Override
+    protected void onDestroy() {
+        worker.submit(() -> { for (Loaded l : loaded) if (l.runner != null) l.runner.close(); });
+        worker.shutdown();
+        super.onDestroy();
+    }
+}

@@ -1,0 +1,141 @@
+"""`python -m runtime.android`: measure the embedded artifacts on an Android phone over adb.
+
+Installs the app's APK, starts its benchmark mode
+(`adb shell am start -n org.mnistdeploy.demo/.MainActivity --es mode bench`), waits for the
+app to write benchmark_results.json in its files folder, pulls it, validates it against the
+device-results schema (docs/manifest.md) and files it at reports/device_results/android.json,
+where `python -m runtime` reads it (rows marked stale once the artifact's sha256 changes).
+
+No adb or no device: one line saying what to connect or install, exit status 2, nothing written.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from train.config import add_config_flags, config_from_args, option
+from train.errors import UserError, run_cli
+from train.files import atomic_write_json, ensure_writable_dir
+
+PACKAGE = "org.mnistdeploy.demo"           # applicationId in mobile_demo/android/app/build.gradle
+RESULTS_NAME = "benchmark_results.json"     # in the app's filesDir; MainActivity writes it
+RESULT_KEYS = ("artifact", "sha256", "status", "reason")
+OK_KEYS = ("load_ms", "first_ms", "p50_us", "p90_us", "p99_us", "mean_us", "trimmed_mean_us", "verification")
+
+
+@dataclasses.dataclass(frozen=True)
+class AndroidConfig:
+    apk: Path = option(Path("mobile_demo/android/app/build/outputs/apk/debug/app-debug.apk"),
+                       "the app's APK, built in Android Studio or by `./gradlew assembleDebug` in mobile_demo/android")
+    adb: str = option("adb", "adb executable (name on PATH or a path), from Android SDK platform-tools")
+    serial: str = option("", "device serial when several are connected (see `adb devices`); empty: the only one")
+    warmup: int = option(100, "untimed runs per artifact before timing")
+    iterations: int = option(1000, "timed runs per artifact, batch 1, one at a time")
+    timeout_s: float = option(600.0, "how long to wait for the app to finish benchmarking")
+    out: Path = option(Path("reports/device_results/android.json"), "where the validated results are filed")
+
+    def __post_init__(self) -> None:
+        if self.warmup < 0 or self.iterations < 2:
+            raise ValueError(f"need warmup >= 0 and iterations >= 2, got {self.warmup} and {self.iterations}")
+        if self.timeout_s <= 0:
+            raise ValueError(f"timeout_s must be > 0, got {self.timeout_s}")
+
+
+def validate_device_results(doc: object, target: str) -> dict:
+    """Check a device-results document (docs/manifest.md) and return it; UserError names what is wrong."""
+    def need(cond: bool, what: str) -> None:
+        if not cond:
+            raise UserError(f"{target} results are invalid: {what}; rerun the benchmark with a matching app")
+    need(isinstance(doc, dict), "not a JSON object")
+    for key in ("target", "created_utc", "device", "method", "results"):
+        need(key in doc, f"missing {key!r}")
+    need(doc["target"] == target, f"target is {doc['target']!r}, expected {target!r}")
+    method = doc["method"]
+    for key in ("warmup", "iterations", "batch", "threads", "clock"):
+        need(isinstance(method, dict) and key in method, f"method lacks {key!r}")
+    need(isinstance(doc["results"], list) and doc["results"], "no results")
+    for r in doc["results"]:
+        need(isinstance(r, dict) and all(k in r for k in RESULT_KEYS), f"a result lacks one of {RESULT_KEYS}")
+        if r["status"] == "ok":
+            missing = [k for k in OK_KEYS if r.get(k) is None]
+            need(not missing, f"ok result {r['artifact']} lacks {missing}")
+            need(r["p50_us"] <= r["p90_us"] <= r["p99_us"], f"{r['artifact']}: percentiles out of order")
+        else:
+            need(bool(r["reason"]), f"result {r['artifact']} has status {r['status']} but no reason")
+    return doc
+
+
+def _adb(cfg: AndroidConfig, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    cmd = [cfg.adb] + (["-s", cfg.serial] if cfg.serial else []) + list(args)
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise UserError(f"`{' '.join(cmd)}` did not finish in {timeout:.0f} s; check the device "
+                        f"(unlocked, USB debugging allowed) and retry") from None
+
+
+def find_device(cfg: AndroidConfig) -> str:
+    """The serial of the one device to use; UserError when adb or a device is missing."""
+    if shutil.which(cfg.adb) is None:
+        raise UserError(f"adb not found ({cfg.adb!r} is not on PATH); install Android SDK platform-tools "
+                        f"and put adb on PATH, or pass --adb /path/to/adb")
+    listing = _adb(dataclasses.replace(cfg, serial=""), "devices", timeout=30).stdout
+    devices = [line.split("\t")[0] for line in listing.splitlines()[1:] if line.endswith("\tdevice")]
+    if cfg.serial:
+        if cfg.serial not in devices:
+            raise UserError(f"device {cfg.serial} is not connected (adb devices lists {devices or 'none'})")
+        return cfg.serial
+    if not devices:
+        raise UserError("no Android device connected (`adb devices` lists none); connect a phone with USB "
+                        "debugging on (and accept the prompt) or start an emulator, then rerun")
+    if len(devices) > 1:
+        raise UserError(f"several devices connected {devices}; pass --serial with one of them")
+    return devices[0]
+
+
+def run_on_device(cfg: AndroidConfig) -> dict:
+    cfg = dataclasses.replace(cfg, serial=find_device(cfg))
+    if not cfg.apk.is_file():
+        raise UserError(f"APK {cfg.apk} not found; build it (Android Studio: Build > Build APK(s), or "
+                        f"`./gradlew assembleDebug` in mobile_demo/android) or pass --apk")
+    ensure_writable_dir(cfg.out.parent, "device results")
+    steps = [("install", ["install", "-r", str(cfg.apk)], 300),
+             ("clear old results", ["shell", "run-as", PACKAGE, "rm", "-f", f"files/{RESULTS_NAME}"], 30),
+             ("start benchmark mode", ["shell", "am", "start", "-S", "-W", "-n", f"{PACKAGE}/.MainActivity",
+                                       "--es", "mode", "bench", "--ei", "warmup", str(cfg.warmup),
+                                       "--ei", "iterations", str(cfg.iterations)], 60)]
+    for what, args, timeout in steps:
+        done = _adb(cfg, *args, timeout=timeout)
+        if done.returncode != 0 or "Failure" in done.stdout or "Error" in done.stdout:
+            raise UserError(f"adb {what} failed: {(done.stdout + done.stderr).strip()[:300]}")
+    deadline = time.monotonic() + cfg.timeout_s
+    while time.monotonic() < deadline:  # the app writes to a temp name and renames: present means complete
+        got = _adb(cfg, "exec-out", "run-as", PACKAGE, "cat", f"files/{RESULTS_NAME}", timeout=60)
+        if got.returncode == 0 and got.stdout.strip().startswith("{"):
+            try:
+                return validate_device_results(json.loads(got.stdout), "android")
+            except json.JSONDecodeError as e:
+                raise UserError(f"the app wrote unreadable {RESULTS_NAME} ({e}); see `adb logcat -s MnistDemo`") from None
+        time.sleep(2)
+    raise UserError(f"no {RESULTS_NAME} after {cfg.timeout_s:.0f} s; see `adb logcat -s MnistDemo` "
+                    f"for the app's error, or raise --timeout-s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m runtime.android", description=__doc__.splitlines()[0])
+    add_config_flags(parser, AndroidConfig)
+    cfg = config_from_args(AndroidConfig, "android", parser.parse_args(argv))
+    doc = run_on_device(cfg)
+    atomic_write_json(cfg.out, doc)
+    ok = sum(r["status"] == "ok" for r in doc["results"])
+    print(f"filed {len(doc['results'])} results ({ok} ok) from {doc['device'].get('model')} at {cfg.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_cli(main))
