@@ -1,0 +1,44 @@
+"""`python -m export`: every format x variant from the trained checkpoint, verified, into artifacts/.
+
+Exit status: 0 when every requested artifact is ok or unsupported (with its reason), 1 when any
+failed (built or verified wrongly; the others are still written), 2 for bad input (one line).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from export import manifest
+from export.config import ExportConfig
+from export.pipeline import run
+from train.config import add_config_flags, config_from_args
+from train.errors import run_cli
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m export", description=__doc__)
+    add_config_flags(parser, ExportConfig)
+    args = parser.parse_args(argv)
+    if args.data_dir is None and os.environ.get("DATA_DIR"):
+        args.data_dir = os.environ["DATA_DIR"]  # env beats the file, a flag beats the env
+    cfg = config_from_args(ExportConfig, "export", args)
+    start = time.perf_counter()
+    manifest_path = run(cfg, log=lambda line: print(line, flush=True))
+    rows = manifest.read(manifest_path)["artifacts"]
+    counts = {s: sum(r["status"] == s for r in rows) for s in manifest.STATUSES}
+    print(f"done in {time.perf_counter() - start:.0f} s: {counts['ok']} ok, {counts['unsupported']} unsupported, "
+          f"{counts['failed']} failed -> {cfg.out_dir / 'manifest.json'} (run {manifest_path.parent})")
+    if cfg.embed:
+        from export import embed  # the mobile demos' step; imported only when asked for
+        done = embed.embed(cfg.out_dir / "manifest.json", names=cfg.embed_artifacts or None)
+        print(f"embedded {', '.join(done)} into the mobile demos")
+    for r in rows:
+        if r["status"] == "failed":
+            print(f"FAILED {r['name']}: {r['reason']}", file=sys.stderr)
+    return 1 if counts["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main))

@@ -1,0 +1,57 @@
+"""ExportConfig: what `python -m export` builds and how strictly it checks it ([export] in pipeline.toml)."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from export.formats import FORMATS
+from export.onnx import CALIBRATION_METHODS
+from export.variant import PRUNINGS, QUANTIZATIONS
+from train.config import option
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportConfig:
+    checkpoint: Path = option(Path("checkpoints/mlp.pt"), "trained checkpoint from `python -m train`")
+    out_dir: Path = option(Path("artifacts"), "symlink to the finished run's folder (runs live in <out_dir>-runs/)")
+    data_dir: Path = option(Path("data"), "dataset root (torchvision layout <root>/MNIST/raw); env DATA_DIR overrides the file")
+    formats: tuple[str, ...] = option(tuple(FORMATS), "formats to build: " + ", ".join(FORMATS))
+    quantizations: tuple[str, ...] = option(QUANTIZATIONS, "quantizations to build: " + ", ".join(QUANTIZATIONS))
+    prunings: tuple[str, ...] = option(PRUNINGS, "prunings to build: " + ", ".join(PRUNINGS))
+    sparsity: float = option(0.8, "unstructured pruning: fraction of fc1+fc2 weights set to zero")
+    structured_ratio: float = option(0.5, "structured pruning: fraction of hidden units removed")
+    finetune_epochs: int = option(1, "fine-tune epochs after pruning, training split only (~5 s each on 2 cores)")
+    finetune_lr: float = option(1e-4, "fine-tune Adam learning rate (10x below training's)")
+    calibration_samples: int = option(512, "training images used to calibrate int8-static activations")
+    calibration_method: str = option("minmax", "ONNX static calibration: " + ", ".join(CALIBRATION_METHODS))
+    accuracy_budget_pp: float = option(0.3, "int8/pruned test accuracy may be at most this many points below fp32")
+    fp32_tolerance: float = option(1e-4, "fp32 artifacts: max abs logit difference vs PyTorch")
+    keep_failed: bool = option(False, "keep artifacts that fail verification (listed with status failed)")
+    test_vectors: int = option(32, "real test images written to test_vectors.json with expected fp32 logits")
+    keep_runs: int = option(3, "finished run folders kept in <out_dir>-runs/ (older ones are deleted)")
+    embed: bool = option(False, "after export, copy embed_artifacts into the mobile demos (export.embed)")
+    embed_artifacts: tuple[str, ...] = option((), "artifact names to embed (empty: export.embed's defaults)")
+
+    def __post_init__(self) -> None:
+        for field, valid in (("formats", tuple(FORMATS)), ("quantizations", QUANTIZATIONS), ("prunings", PRUNINGS)):
+            values = getattr(self, field)
+            unknown = [v for v in values if v not in valid]
+            if unknown:
+                raise ValueError(f"unknown {field} {unknown}; valid choices: {list(valid)}")
+            if not values:
+                raise ValueError(f"{field} is empty; choose at least one of {list(valid)}")
+        if self.calibration_method not in CALIBRATION_METHODS:
+            raise ValueError(f"unknown calibration_method {self.calibration_method!r}; "
+                             f"valid choices: {list(CALIBRATION_METHODS)}")
+        for name in ("sparsity", "structured_ratio"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")
+        for name in ("finetune_epochs", "keep_runs"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        for name in ("calibration_samples", "test_vectors"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
+        if not self.finetune_lr > 0 or self.accuracy_budget_pp < 0 or self.fp32_tolerance < 0:
+            raise ValueError("finetune_lr must be > 0, accuracy_budget_pp and fp32_tolerance >= 0; got "
+                             f"{self.finetune_lr}, {self.accuracy_budget_pp}, {self.fp32_tolerance}")

@@ -1,0 +1,98 @@
+"""ONNX `.onnx` through torch.onnx.export(dynamo=True), run with onnxruntime's CPU provider.
+
+Graph: input "input" float32 [batch, 1, 28, 28] (batch dynamic), output "logits" [batch, C].
+metadata_props carry class_names and normalization as JSON so a runtime needs nothing else.
+int8-dynamic: onnxruntime.quantization.quantize_dynamic (int8 weights, activations quantized
+per call). int8-static: quantize_static in QDQ format, per-channel int8 weights, activations
+calibrated on the *training* images passed in `calib` with the chosen calibration method.
+Both quantizers run on the shape-inferred model from quant_pre_process, as ORT recommends.
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
+                                      quantize_dynamic, quantize_static)
+from onnxruntime.quantization.shape_inference import quant_pre_process
+from torch import nn
+
+from export.variant import Runner, Variant, check_input
+
+FORMAT = "onnx"
+BACKENDS = ("cpu",)
+EXTENSION = ".onnx"
+CALIBRATION_METHODS = {"minmax": CalibrationMethod.MinMax, "entropy": CalibrationMethod.Entropy,
+                       "percentile": CalibrationMethod.Percentile}
+CALIBRATION_BATCH = 64  # images per calibration call; ORT keeps every batch's activations for entropy/percentile
+
+
+def build(model: nn.Module, variant: Variant, calib: torch.Tensor, out: Path,
+          calibration_method: str = "minmax", metadata: dict[str, object] | None = None) -> list[str]:
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".onnx-build-") as tmp:
+        fp32 = Path(tmp) / "fp32.onnx"
+        opset = export_fp32(model, fp32, metadata or {})
+        notes = [f"opset {opset}", "torch.onnx.export(dynamo=True), onnx.checker passed"]
+        if variant.quantization == "none":
+            fp32.replace(out)
+            return notes
+        prepared = Path(tmp) / "prepared.onnx"
+        quant_pre_process(str(fp32), str(prepared))
+        if variant.quantization == "int8-dynamic":
+            quantize_dynamic(str(prepared), str(out), weight_type=QuantType.QInt8)
+            return notes + ["onnxruntime quantize_dynamic, int8 weights"]
+        reader = CalibrationReader(calib)
+        quantize_static(str(prepared), str(out), reader, quant_format=QuantFormat.QDQ, per_channel=True,
+                        activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
+                        calibrate_method=CALIBRATION_METHODS[calibration_method])
+        return notes + [f"onnxruntime quantize_static QDQ, per-channel int8 weights, {calibration_method} "
+                        f"calibration on {len(calib)} training images"]
+
+
+def export_fp32(model: nn.Module, out: Path, metadata: dict[str, object]) -> int:
+    """Write the fp32 graph with metadata, check it, return its default-domain opset."""
+    example = torch.zeros(2, 1, 28, 28)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        program = torch.onnx.export(model, (example,), None, dynamo=True, verbose=False,
+                                    input_names=["input"], output_names=["logits"],
+                                    dynamic_shapes={"x": {0: torch.export.Dim("batch")}})
+    proto = program.model_proto
+    for key, value in metadata.items():
+        proto.metadata_props.add(key=key, value=json.dumps(value))
+    onnx.checker.check_model(proto, full_check=True)
+    onnx.save(proto, str(out))
+    return next(o.version for o in proto.opset_import if o.domain in ("", "ai.onnx"))
+
+
+class CalibrationReader(CalibrationDataReader):
+    """Feeds the training images to ORT's calibrator in batches of CALIBRATION_BATCH."""
+
+    def __init__(self, calib: torch.Tensor) -> None:
+        images = calib.numpy().astype(np.float32)
+        self.batches = iter([{"input": images[i:i + CALIBRATION_BATCH]}
+                             for i in range(0, len(images), CALIBRATION_BATCH)])
+
+    def get_next(self):
+        return next(self.batches, None)
+
+
+class OrtRunner:
+    def __init__(self, session: ort.InferenceSession) -> None:
+        self.session = session
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return self.session.run(["logits"], {"input": check_input(x)})[0]
+
+
+def load(path: Path, threads: int | None = None) -> Runner:
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+    return OrtRunner(ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"]))

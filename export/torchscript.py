@@ -1,0 +1,72 @@
+"""TorchScript `.pt`: torch.jit.script, frozen for inference, loaded with torch.jit.load.
+
+int8-dynamic: torch.ao dynamic quantization of every nn.Linear (int8 weights stored packed,
+activations quantized per batch at run time). int8-static is not built here: torch.ao's
+eager/FX static flows are deprecated in this torch in favour of pt2e, and a pt2e graph cannot
+be scripted; the static int8 variants are the ONNX QDQ and ExecuTorch pt2e artifacts.
+"""
+from __future__ import annotations
+
+import copy
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from export.variant import Runner, Unsupported, Variant, check_input
+
+FORMAT = "torchscript"
+BACKENDS = ("cpu",)
+EXTENSION = ".pt"
+
+STATIC_REASON = ("int8-static is not built for TorchScript: torch.ao eager/FX static quantization is "
+                 "deprecated in torch 2.x in favour of pt2e, whose exported graphs torch.jit cannot script; "
+                 "see the onnx and executorch int8-static artifacts")
+
+
+def quantized(model: nn.Module, quantization: str) -> nn.Module:
+    """The eager model to script: itself (fp32) or a dynamically quantized copy (int8-dynamic)."""
+    if quantization == "none":
+        return model
+    if quantization == "int8-dynamic":
+        with warnings.catch_warnings():  # torch.ao's deprecation notice, printed once per Linear
+            warnings.simplefilter("ignore")
+            return torch.ao.quantization.quantize_dynamic(copy.deepcopy(model), {nn.Linear}, dtype=torch.qint8)
+    raise Unsupported(STATIC_REASON)
+
+
+def scripted(model: nn.Module, quantization: str) -> torch.jit.ScriptModule:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return torch.jit.script(quantized(model, quantization)).eval()
+
+
+def build(model: nn.Module, variant: Variant, calib: torch.Tensor, out: Path) -> list[str]:
+    # freeze inlines the weights as constants and folds attribute lookups: a smaller graph to run.
+    with warnings.catch_warnings():  # torch.jit's FutureWarnings (deprecated in favour of torch.export)
+        warnings.simplefilter("ignore", FutureWarning)
+        frozen = torch.jit.freeze(scripted(model, variant.quantization))
+        frozen.save(str(out))
+    return ["torch.jit.script + torch.jit.freeze"]
+
+
+class TorchRunner:
+    """Any callable torch module (TorchScript or lite) behind the Runner interface."""
+
+    def __init__(self, module) -> None:
+        self.module = module
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return self.module(torch.from_numpy(check_input(x))).numpy()
+
+
+def load(path: Path, threads: int | None = None) -> Runner:
+    # torch's intra-op thread count is per process, not per module: this sets it for everything.
+    if threads:
+        torch.set_num_threads(threads)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return TorchRunner(torch.jit.load(str(path), map_location="cpu"))

@@ -1,0 +1,47 @@
+"""TorchScript lite-interpreter `.ptl` (the PyTorch Mobile format), loaded with torch.jit.mobile.
+
+optimize_for_mobile is tried first; in torch builds without XNNPACK compiled into the JIT (this
+one: "Mobile optimization only available with XNNPACK ... Please build with USE_XNNPACK=1") it
+raises, and the module is saved without it; the manifest's notes say so. The module is not
+frozen before saving: a frozen dynamic-quantized module saves its packed weights twice (2x file).
+"""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.jit.mobile import _load_for_lite_interpreter
+from torch.utils.mobile_optimizer import optimize_for_mobile
+
+from export.torchscript import TorchRunner, scripted
+from export.variant import Runner, Variant
+
+FORMAT = "torchscript-lite"
+BACKENDS = ("cpu",)
+EXTENSION = ".ptl"
+
+
+def build(model: nn.Module, variant: Variant, calib: torch.Tensor, out: Path) -> list[str]:
+    module = scripted(model, variant.quantization)
+    try:
+        module = optimize_for_mobile(module)
+        notes = ["optimize_for_mobile applied"]
+    except RuntimeError as e:
+        if "XNNPACK" not in str(e):
+            raise
+        first = next((line for line in str(e).splitlines() if "XNNPACK" in line), str(e)).strip()
+        notes = [f"optimize_for_mobile unavailable in this torch build: {first[:200]}"]
+    with warnings.catch_warnings():  # "Lite Interpreter is deprecated" FutureWarning, once per call
+        warnings.simplefilter("ignore", FutureWarning)
+        module._save_for_lite_interpreter(str(out))
+    return notes
+
+
+def load(path: Path, threads: int | None = None) -> Runner:
+    if threads:
+        torch.set_num_threads(threads)  # process-wide, as for torch.jit.load
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return TorchRunner(_load_for_lite_interpreter(str(path), map_location="cpu"))

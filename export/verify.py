@@ -1,0 +1,62 @@
+"""Check an artifact, through its own runtime, against the PyTorch model it was made from.
+
+Run on the full test set (10k MNIST images), in batches, so the numbers are real accuracy and
+real parity, never random inputs alone. The bounds:
+  fp32 (quantization none): max |logit difference| <= fp32_tolerance and 100% top-1 agreement;
+  int8 or pruned:           test accuracy at most budget_pp percentage points below the fp32
+                            dense reference (pruned fp32 artifacts must meet both).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+
+from export.variant import Runner, Variant
+
+BATCH = 1000  # images per predict() call: 10 calls for the test set, small enough for any runtime
+
+
+@dataclasses.dataclass(frozen=True)
+class Check:
+    max_abs_diff: float    # over all test images and classes, vs the source PyTorch model
+    top1_agreement: float  # fraction of test images where the artifact and its source agree
+    test_accuracy: float   # fraction correct, via the artifact's runtime
+
+
+@torch.no_grad()
+def reference_logits(model: nn.Module, test_set: TensorDataset) -> np.ndarray:
+    """The source model's logits for every test image, computed once per source model."""
+    images, _ = test_set.tensors
+    return torch.cat([model(images[i:i + BATCH]) for i in range(0, len(images), BATCH)]).numpy()
+
+
+def check(runner: Runner, expected: np.ndarray, test_set: TensorDataset) -> Check:
+    images, labels = test_set.tensors
+    got = np.concatenate([runner.predict(images[i:i + BATCH].numpy()) for i in range(0, len(images), BATCH)])
+    if got.shape != expected.shape:
+        raise ValueError(f"artifact returned logits of shape {list(got.shape)}, expected {list(expected.shape)}")
+    top1 = got.argmax(1)
+    return Check(max_abs_diff=float(np.abs(got.astype(np.float64) - expected).max()),
+                 top1_agreement=float((top1 == expected.argmax(1)).mean()),
+                 test_accuracy=float((top1 == labels.numpy()).mean()))
+
+
+def judge(variant: Variant, result: Check, reference_accuracy: float,
+          fp32_tolerance: float, budget_pp: float) -> str | None:
+    """None when the artifact is within its bounds, else the reason it fails, with the numbers."""
+    problems = []
+    if variant.quantization == "none":
+        if not result.max_abs_diff <= fp32_tolerance:  # `not <=` also catches NaN
+            problems.append(f"max abs logit diff {result.max_abs_diff:.3g} > fp32 tolerance {fp32_tolerance:g}")
+        if result.top1_agreement < 1.0:
+            problems.append(f"top-1 agreement {result.top1_agreement:.2%} < 100%")
+    if variant.quantization != "none" or variant.pruning != "none":
+        drop_pp = (reference_accuracy - result.test_accuracy) * 100
+        if drop_pp > budget_pp + 1e-9:
+            problems.append(f"test accuracy {result.test_accuracy:.2%} is {drop_pp:.2f} pp below the fp32 "
+                            f"reference {reference_accuracy:.2%} (budget {budget_pp} pp)")
+    return "; ".join(problems) or None

@@ -1,0 +1,32 @@
+"""ExportConfig: defaults, validation and the [export] section of pipeline.toml."""
+from __future__ import annotations
+
+import pytest
+
+from export import formats
+from export.config import ExportConfig
+from train.config import build_config, read_config_file
+from train.errors import UserError
+
+
+def test_defaults_build_every_registered_format():
+    cfg = ExportConfig()
+    assert cfg.formats == tuple(formats.FORMATS) and "executorch" in cfg.formats
+    assert cfg.accuracy_budget_pp == 0.3 and cfg.fp32_tolerance == 1e-4 and cfg.sparsity == 0.8
+
+
+def test_pipeline_toml_section_is_valid():
+    cfg = build_config(ExportConfig, "export", read_config_file(None), {})
+    assert set(cfg.formats) <= set(formats.FORMATS)
+
+
+def test_unknown_key_in_file_is_an_error():
+    with pytest.raises(UserError, match="unknown key"):
+        build_config(ExportConfig, "export", {"export": {"formatz": ["onnx"]}}, {})
+
+
+@pytest.mark.parametrize("kw", [{"sparsity": 1.5}, {"formats": ()}, {"calibration_samples": 0},
+                                {"accuracy_budget_pp": -1.0}])
+def test_bad_values_are_rejected(kw):
+    with pytest.raises(ValueError):
+        ExportConfig(**kw)
