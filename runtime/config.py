@@ -1,0 +1,56 @@
+"""RuntimeConfig: the [runtime] section of pipeline.toml, flags of `python -m runtime` on top."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from train.config import option
+
+TARGETS = ("cpu", "cuda", "android", "browser-wasm")
+
+# `--quick`: small counts for tests and smoke runs. Each value still lands in the report's
+# `method` block, so a quick report can never pass for a full one.
+QUICK = {"warmup": 10, "iterations": 100, "min_seconds": 0.05, "min_calls": 5, "peak_rss": False}
+
+
+@dataclasses.dataclass(frozen=True)
+class RuntimeConfig:
+    manifest: Path = option(Path("artifacts/manifest.json"), "manifest written by `python -m export`")
+    checkpoint: Path = option(Path("checkpoints/mlp.pt"), "fp32 checkpoint the artifacts came from (torch-eager baseline)")
+    data_dir: Path = option(Path("data"), "dataset root with MNIST/raw (the 10k test set); env DATA_DIR overrides the file")
+    out_dir: Path = option(Path("reports"), "where latency_report.{json,md,html} go")
+    device_results_dir: Path = option(Path("reports/device_results"), "android.json / browser-wasm.json from the mobile demos")
+    targets: tuple[str, ...] = option(list(TARGETS), "targets to report: " + ", ".join(TARGETS))
+    artifacts: tuple[str, ...] = option([], "only artifacts whose name matches one of these shell patterns, e.g. mlp_onnx_* (empty: all)")
+    batches: tuple[int, ...] = option([1, 32, 256], "batch sizes to time")
+    threads: tuple[int, ...] = option([1, 0], "thread counts to time; 0 = all cores of this machine")
+    warmup: int = option(100, "untimed calls before each timed run (>= 100 for a full report)")
+    iterations: int = option(1000, "timed calls at batch 1 (>= 1000 for a full report)")
+    min_seconds: float = option(1.0, "timed seconds per run at batch > 1 (>= 1 for a full report)")
+    min_calls: int = option(10, "at least this many timed calls at batch > 1")
+    cv_warn: float = option(0.5, "coefficient of variation (std/mean) above which a row is flagged noisy")
+    accuracy_batch: int = option(256, "batch size for the 10k-image accuracy pass")
+    peak_rss: bool = option(True, "measure peak resident memory per artifact in a fresh subprocess (~3 s each)")
+    matmul_size: int = option(1024, "n of the n x n torch.mm timed for the machine's peak FLOP/s (compute floor)")
+    baseline: str = option("", "a previous latency_report.json to compare with (empty: none)")
+    regression_tolerance: float = option(0.2, "p50 more than this fraction slower than the baseline is a regression")
+
+    def __post_init__(self) -> None:
+        bad = sorted(set(self.targets) - set(TARGETS))
+        if bad or not self.targets:
+            raise ValueError(f"unknown targets {bad or '(none given)'}; choose from {list(TARGETS)}")
+        if not self.batches or any(b < 1 for b in self.batches):
+            raise ValueError(f"batches must be positive integers, got {list(self.batches)}")
+        if not self.threads or any(t < 0 for t in self.threads):
+            raise ValueError(f"threads must be >= 0 (0 = all cores), got {list(self.threads)}")
+        if self.warmup < 0:
+            raise ValueError(f"warmup must be >= 0, got {self.warmup}")
+        for name in ("iterations", "min_calls"):  # statistics need at least 2 samples
+            if getattr(self, name) < 2:
+                raise ValueError(f"{name} must be >= 2, got {getattr(self, name)}")
+        for name in ("accuracy_batch", "matmul_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.min_seconds < 0 or self.cv_warn <= 0 or self.regression_tolerance < 0:
+            raise ValueError("min_seconds and regression_tolerance must be >= 0 and cv_warn > 0, got "
+                             f"{self.min_seconds}, {self.regression_tolerance}, {self.cv_warn}")

@@ -1,0 +1,43 @@
+"""The compute floor: the model's FLOPs over the peak matmul rate measured on this machine.
+
+No runtime can beat it, so it says how much of a row's latency is call overhead and memory
+traffic rather than arithmetic. The peak is a large square torch.mm (the best case for a
+BLAS); the MLP's own matmuls at batch 1 are matrix-vector products that run far below it.
+"""
+from __future__ import annotations
+
+import time
+
+import torch
+
+
+def model_flops(input_size: int, hidden_size: int, classes: int) -> int:
+    """Multiply-adds x 2 of fc1 and fc2 per image (bias and ReLU are negligible)."""
+    return 2 * (input_size * hidden_size + hidden_size * classes)
+
+
+def peak_matmul_flops(n: int, threads: int, repeats: int = 5) -> float:
+    """FLOP/s of the fastest of `repeats` n x n fp32 torch.mm at `threads` threads."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        a, b = torch.randn(n, n), torch.randn(n, n)
+        torch.mm(a, b)  # warm-up: thread pool start, page faults of the output
+        best = float("inf")
+        for _ in range(repeats):
+            start = time.perf_counter_ns()
+            torch.mm(a, b)
+            best = min(best, time.perf_counter_ns() - start)
+    finally:
+        torch.set_num_threads(previous)
+    return 2.0 * n ** 3 / (best / 1e9)
+
+
+def compute_floor(flops_per_sample: int, batches: tuple[int, ...], threads: list[int], n: int) -> dict:
+    peaks = {t: peak_matmul_flops(n, t) for t in threads}
+    return {
+        "flops_per_sample": flops_per_sample,
+        "matmul": f"torch.mm {n}x{n} fp32, fastest of 5",
+        "peak_gflops": {str(t): round(p / 1e9, 2) for t, p in peaks.items()},
+        "floor_us": {str(t): {str(b): flops_per_sample * b / peaks[t] * 1e6 for b in batches} for t in threads},
+    }

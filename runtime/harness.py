@@ -1,0 +1,95 @@
+"""The timing method, identical for every runtime: load, first call, warm-up, timed calls.
+
+Each call is timed alone with time.perf_counter_ns() around one `predict(x)` (numpy in,
+numpy out, so every runtime pays its own conversions). The garbage collector is off while
+timing, as `timeit` does, so a collection triggered by one runtime's allocations does not
+land in another's samples. The same loop around a predict that does nothing gives the
+harness's own overhead, reported beside the numbers (about 0.1-0.2 us here).
+"""
+from __future__ import annotations
+
+import dataclasses
+import gc
+import time
+from typing import Callable
+
+import numpy as np
+
+from runtime import stats
+
+
+@dataclasses.dataclass(frozen=True)
+class Method:
+    warmup: int           # untimed calls before timing, at every batch size
+    iterations: int       # timed calls at batch 1 (at least)
+    min_seconds: float    # at batch > 1: keep timing until this much time has been timed...
+    min_calls: int        # ...and at least this many calls
+    cv_warn: float        # coefficient of variation above which a row is flagged noisy
+
+    def describe(self) -> dict:
+        return {"clock": "time.perf_counter_ns per predict() call, gc disabled while timing",
+                "warmup_calls": self.warmup, "timed_calls_batch_1": self.iterations,
+                "timed_seconds_batch_gt_1": self.min_seconds, "min_timed_calls_batch_gt_1": self.min_calls,
+                "cv_warning_above": self.cv_warn}
+
+
+class EmptyRunner:
+    """predict() that does nothing: timing it measures the harness itself."""
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+
+def load_timed(load: Callable[[], object]) -> tuple[object, float]:
+    """Call `load()` and return (runner, milliseconds it took)."""
+    start = time.perf_counter_ns()
+    runner = load()
+    return runner, (time.perf_counter_ns() - start) / 1e6
+
+
+def first_call_ms(runner, x: np.ndarray) -> float:
+    """The first predict at this input shape: lazy init, shape planning and cold caches show here."""
+    start = time.perf_counter_ns()
+    runner.predict(x)
+    return (time.perf_counter_ns() - start) / 1e6
+
+
+def time_calls(predict: Callable[[np.ndarray], object], x: np.ndarray, warmup: int,
+               iterations: int, min_seconds: float) -> np.ndarray:
+    """Nanoseconds of each timed call: at least `iterations` calls and at least `min_seconds` in all."""
+    for _ in range(warmup):
+        predict(x)
+    samples: list[int] = []
+    budget_ns = int(min_seconds * 1e9)
+    clock = time.perf_counter_ns
+    timed = 0
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        while len(samples) < iterations or timed < budget_ns:
+            t0 = clock()
+            predict(x)
+            t1 = clock()
+            samples.append(t1 - t0)
+            timed += t1 - t0
+    finally:
+        if was_enabled:
+            gc.enable()
+    return np.asarray(samples, dtype=np.int64)
+
+
+def measure(runner, x: np.ndarray, method: Method) -> tuple[dict, np.ndarray]:
+    """Warm-up and timed calls of runner.predict at x's batch size -> (statistics, raw samples in ns)."""
+    batch = x.shape[0]
+    if batch == 1:
+        samples = time_calls(runner.predict, x, method.warmup, method.iterations, 0.0)
+    else:
+        samples = time_calls(runner.predict, x, method.warmup, method.min_calls, method.min_seconds)
+    return stats.summarize(samples, batch, method.cv_warn), samples
+
+
+def harness_overhead(method: Method) -> dict:
+    """The empty call timed exactly like a batch-1 row."""
+    x = np.zeros((1, 1, 28, 28), dtype=np.float32)
+    summary, _ = measure(EmptyRunner(), x, method)
+    return {"p50_us": summary["p50_us"], "mean_us": summary["mean_us"], "calls": summary["n"]}

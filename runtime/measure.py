@@ -1,0 +1,197 @@
+"""Measuring, read top to bottom: which (artifact, runtime) pairs run -> accuracy -> memory -> latency.
+
+Every pair goes through `measure_job`, the same code for torch-eager, TorchScript, ONNX
+Runtime, ExecuTorch and the CUDA runtimes. A pair that fails to verify, load or run becomes a
+`failed` row with the error, and the next pair is measured.
+"""
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from tqdm import tqdm
+
+from export.variant import Runner
+from runtime import accuracy, cuda, harness, peak_rss, runners
+from runtime.manifest import ArtifactError, Manifest, verified_path
+from runtime.rows import describe_artifact, make_row
+
+STAT_KEYS = ("p50_us", "p90_us", "p99_us", "mean_us", "std_us", "trimmed_mean_us", "cv", "throughput")
+EAGER_FACTS = {"artifact": "checkpoint", "format": "pytorch", "backend": "cpu", "quantization": "none",
+               "pruning": "none"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    runtime: str
+    target: str
+    facts: dict                                  # artifact name, format, backend, ... for the rows
+    load: Callable[[int], Runner] | None         # threads -> runner; None when `error` is set
+    rss: tuple[str, Path] | None = None          # (runtime, path) for the peak-RSS subprocess
+    error: str | None = None                     # why it cannot run (verification failed)
+
+
+@dataclasses.dataclass(frozen=True)
+class Bench:
+    """Everything a job is measured against: the same for every job of one report."""
+    images: np.ndarray           # the full test set, float32 [N, 1, 28, 28], normalized
+    labels: np.ndarray
+    reference_top1: np.ndarray   # the fp32 PyTorch model's top-1 per image
+    reference_accuracy: float
+    budget_pp: float
+    method: harness.Method
+    batches: tuple[int, ...]
+    threads: tuple[int, ...]     # resolved: 0 already replaced by the core count
+    accuracy_batch: int
+    peak_rss: bool
+
+
+def selected(name: str, wanted: tuple[str, ...]) -> bool:
+    """No patterns: everything; else names matching any shell pattern (mlp_onnx_*, mlp_torchscript_fp32)."""
+    return not wanted or any(fnmatch.fnmatchcase(name, w) for w in wanted)
+
+
+def cpu_jobs(manifest: Manifest, checkpoint: Path, wanted: tuple[str, ...]) -> tuple[list[Job], list[dict]]:
+    """The torch-eager baseline first, then every ok artifact with each of its runtimes.
+    Also returns `not measured` rows for artifacts that export did not produce."""
+    jobs = [Job("torch-eager", "cpu", EAGER_FACTS, _loader("torch-eager", checkpoint), ("torch-eager", checkpoint))]
+    skipped = []
+    for artifact in manifest.artifacts:
+        if not selected(artifact.name, wanted):
+            continue
+        facts = describe_artifact(artifact)
+        names = runners.runtimes_for(artifact)
+        if artifact.status != "ok" or not names:
+            why = (f"export status {artifact.status}: {artifact.reason}" if artifact.status != "ok"
+                   else f"no runtime for format {artifact.format!r}")
+            skipped.append(make_row(**facts, target="cpu", status="not measured", reason=why))
+            continue
+        try:
+            path, error = verified_path(manifest, artifact), None
+        except ArtifactError as e:
+            path, error = None, str(e)
+        for name in names:
+            jobs.append(Job(name, "cpu", facts, _loader(name, path) if path else None,
+                            (name, path) if path else None, error))
+    return jobs, skipped
+
+
+def cuda_jobs(manifest: Manifest, checkpoint: Path, wanted: tuple[str, ...]) -> tuple[list[Job], list[dict]]:
+    """PyTorch eager/TorchScript and ORT on the GPU; `not measured` rows with the reason where impossible."""
+    pairs = [("torch-eager-cuda", EAGER_FACTS, checkpoint, None)]
+    for a in manifest.artifacts:
+        if a.status != "ok" or not selected(a.name, wanted):
+            continue
+        if a.format == "torchscript" and a.quantization == "none":  # quantized TorchScript ops are CPU-only
+            pairs.append(("torchscript-cuda", describe_artifact(a), manifest.folder / a.path, a))
+        elif a.format == "onnx":
+            pairs.append(("onnxruntime-cuda", describe_artifact(a), manifest.folder / a.path, a))
+    jobs, rows = [], []
+    for runtime, facts, path, artifact in pairs:
+        reason = cuda.unavailable(runtime)
+        if reason:
+            rows.append(make_row(**facts, runtime=runtime, target="cuda", status="not measured", reason=reason))
+            continue
+        try:
+            path = verified_path(manifest, artifact) if artifact else path
+        except ArtifactError as e:
+            jobs.append(Job(runtime, "cuda", facts, None, error=str(e)))
+            continue
+        jobs.append(Job(runtime, "cuda", facts, lambda t, r=runtime, p=path: cuda.load(r, p, t)))
+    return jobs, rows
+
+
+def _loader(runtime: str, path: Path) -> Callable[[int], Runner]:
+    return lambda threads: runners.load(runtime, path, threads)
+
+
+def failed(job: Job, reason: str, **values) -> dict:
+    return make_row(**job.facts, runtime=job.runtime, target=job.target, status="failed", reason=reason, **values)
+
+
+def error_text(e: BaseException) -> str:
+    """One line: the exception type and the first line of its message."""
+    first = (str(e).strip().splitlines() or [""])[0]
+    return f"{type(e).__name__}: {first[:300]}"
+
+
+def measure_job(job: Job, bench: Bench, bar: tqdm) -> tuple[list[dict], dict]:
+    """Rows of one (artifact, runtime): one per threads x batch. Also batch-1 samples (us) for plots."""
+    steps = len(bench.threads) * len(bench.batches)
+    if job.error:
+        bar.update(steps)
+        return [failed(job, job.error)], {}
+    bar.set_description(f"{job.runtime} {job.facts['artifact']}: accuracy")
+    try:
+        checked = accuracy.evaluate(job.load(max(bench.threads)), bench.images, bench.labels,
+                                    bench.reference_top1, bench.accuracy_batch)
+    except Exception as e:  # a runtime that cannot load or run is a failed row, not a crash
+        bar.update(steps)
+        return [failed(job, f"load or run failed: {error_text(e)}")], {}
+    checked["within_budget"] = accuracy.within_budget(checked["accuracy"], bench.reference_accuracy, bench.budget_pp)
+    flags = [] if checked["within_budget"] else [
+        f"over the accuracy budget: {checked['accuracy']:.4f} vs reference {bench.reference_accuracy:.4f} "
+        f"- {bench.budget_pp} pp"]
+    rss_mb = _peak_rss(job, bench, flags)
+    rows, samples = [], {}
+    for threads in bench.threads:
+        bar.set_description(f"{job.runtime} {job.facts['artifact']}: {threads} thread(s)")
+        thread_rows, thread_samples = measure_threads(job, bench, threads, {**checked, "peak_rss_mb": rss_mb},
+                                                      flags, bar)
+        rows += thread_rows
+        samples.update(thread_samples)
+    return rows, samples
+
+
+def measure_threads(job: Job, bench: Bench, threads: int, common: dict, flags: list[str],
+                    bar: tqdm) -> tuple[list[dict], dict]:
+    """One fresh load at `threads`, then every batch size. The runner is dropped on return, which
+    matters: ExecuTorch can only resize its process-wide threadpool while no program is loaded."""
+    try:
+        runner, load_ms = harness.load_timed(lambda: job.load(threads))
+    except Exception as e:
+        bar.update(len(bench.batches))
+        return [failed(job, f"load failed: {error_text(e)}", threads=threads)], {}
+    rows, samples = [], {}
+    for batch in bench.batches:
+        x = np.ascontiguousarray(bench.images[:batch])
+        try:
+            first_ms = harness.first_call_ms(runner, x)
+            summary, ns = harness.measure(runner, x, bench.method)
+        except Exception as e:
+            rows.append(failed(job, f"run failed: {error_text(e)}", threads=threads, batch=batch))
+            bar.update(1)
+            continue
+        noisy = [f"noisy: CV {summary['cv']:.2f} > {bench.method.cv_warn}"] if summary["high_cv"] else []
+        rows.append(make_row(**job.facts, runtime=job.runtime, target=job.target, batch=batch, threads=threads,
+                             **common, load_ms=load_ms, first_ms=first_ms, timed_calls=summary["n"],
+                             flags=flags + noisy, **{k: summary[k] for k in STAT_KEYS}))
+        if batch == 1:
+            samples[(job.facts["artifact"], job.runtime, job.target, threads)] = ns / 1000.0
+        bar.update(1)
+    return rows, samples
+
+
+def _peak_rss(job: Job, bench: Bench, flags: list[str]) -> float | None:
+    """Peak RSS of a fresh process with this artifact loaded, or None (reason added to flags)."""
+    if not bench.peak_rss or job.rss is None:
+        return None
+    try:
+        return peak_rss.measure_in_subprocess(*job.rss, batch=max(bench.batches))["peak_rss_mb"]
+    except Exception as e:  # memory is one column; its failure should not hide the latency numbers
+        flags.append(f"peak RSS not measured: {error_text(e)}")
+        return None
+
+
+def run_jobs(jobs: list[Job], bench: Bench) -> tuple[list[dict], dict]:
+    rows, samples = [], {}
+    total = len(jobs) * len(bench.threads) * len(bench.batches)
+    with tqdm(total=total, unit="run", desc="measuring", mininterval=0.5) as bar:
+        for job in jobs:
+            job_rows, job_samples = measure_job(job, bench, bar)
+            rows += job_rows
+            samples.update(job_samples)
+    return rows, samples

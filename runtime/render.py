@@ -1,0 +1,141 @@
+"""latency_report.md and latency_report.html from the report dict (the JSON is the source of truth)."""
+from __future__ import annotations
+
+import html as html_lib
+
+from runtime import plots
+
+COLUMNS = [  # (header, row key, format)
+    ("artifact", "artifact", "{}"), ("runtime", "runtime", "{}"), ("batch", "batch", "{}"),
+    ("threads", "threads", "{}"), ("status", "status", "{}"), ("accuracy %", "accuracy", "pct"),
+    ("agree %", "top1_agreement", "pct"), ("p50 us", "p50_us", "{:.1f}"), ("p90 us", "p90_us", "{:.1f}"),
+    ("p99 us", "p99_us", "{:.1f}"), ("mean us", "mean_us", "{:.1f}"), ("trim. mean us", "trimmed_mean_us", "{:.1f}"),
+    ("CV", "cv", "{:.2f}"), ("img/s", "throughput", "{:,.0f}"), ("x eager", "ratio_to_eager", "{:.3f}"),
+    ("load ms", "load_ms", "{:.1f}"), ("first ms", "first_ms", "{:.2f}"), ("RSS MB", "peak_rss_mb", "{:.0f}"),
+    ("size KiB", "size_bytes", "kib"), ("reason / flags", None, "notes"),
+]
+
+
+def cell(row: dict, key: str | None, fmt: str) -> str:
+    if fmt == "notes":
+        return "; ".join(([row["reason"]] if row["reason"] else []) + row["flags"])
+    value = row.get(key)
+    if value is None:
+        return "-"
+    if fmt == "pct":
+        return f"{value * 100:.2f}"
+    if fmt == "kib":
+        return f"{value / 1024:.0f}"
+    return fmt.format(value)
+
+
+def tables(report: dict) -> list[tuple[str, list[str], list[list[str]]]]:
+    """(title, header, cells) per target, rows in measuring order."""
+    out = []
+    for target in dict.fromkeys(r["target"] for r in report["rows"]):
+        rows = [r for r in report["rows"] if r["target"] == target]
+        out.append((target, [c[0] for c in COLUMNS], [[cell(r, k, f) for _, k, f in COLUMNS] for r in rows]))
+    return out
+
+
+def summary_lines(report: dict) -> list[str]:
+    env, method = report["environment"], report["method"]
+    lines = [
+        f"- Machine: {env['cpu_model']}, {env['cores']} cores, load average {env['load_average_1m_5m']} "
+        f"(shared machines: compare ratios within one report, not absolute numbers across reports)",
+        f"- Date {env['date_utc']}, commit {env['git_commit']}, versions: "
+        + ", ".join(f"{k} {v}" for k, v in env["versions"].items()),
+        f"- Method: {method['clock']}; {method['warmup_calls']} warm-up calls, {method['timed_calls_batch_1']} timed "
+        f"calls at batch 1, >= {method['timed_seconds_batch_gt_1']} s (and >= {method['min_timed_calls_batch_gt_1']} "
+        f"calls) at larger batches; batches {method['batches']}, threads {method['threads']}",
+        f"- Harness overhead (an empty predict timed the same way): p50 {env['harness_overhead']['p50_us']:.2f} us",
+        f"- Accuracy: {method['accuracy']}; reference {report['reference']['accuracy'] * 100:.2f}%, "
+        f"budget {report['manifest']['accuracy_budget_pp']} pp",
+        f"- Peak RSS: {method['peak_rss']}",
+    ]
+    floor = report["compute_floor"]
+    for t, per_batch in floor["floor_us"].items():
+        lines.append(f"- Compute floor at {t} thread(s): {floor['flops_per_sample']:,} FLOP/image over "
+                     f"{floor['peak_gflops'][t]} GFLOP/s ({floor['matmul']}) = "
+                     + ", ".join(f"{v:.2f} us at batch {b}" for b, v in per_batch.items()))
+    return lines
+
+
+def recommendation_lines(report: dict) -> list[str]:
+    lines = []
+    for target, rec in report["recommendation"].items():
+        if rec is None:
+            lines.append(f"- {target}: none (no ok artifact row within the accuracy budget at batch 1, 1 thread)")
+        else:
+            ratio = f", {rec['ratio_to_eager']:.3f}x torch-eager" if rec["ratio_to_eager"] else ""
+            lines.append(f"- {target}: **{rec['artifact']}** via {rec['runtime']}: p50 {rec['p50_us']:.1f} us{ratio}")
+    return lines
+
+
+def problem_lines(report: dict) -> list[str]:
+    lines = [f"- {p}" for p in report["problems"]] or ["- none"]
+    if "baseline" in report:
+        base = report["baseline"]
+        lines.append(f"\nCompared with {base['path']} ({base['date_utc']}), tolerance {base['tolerance']:.0%}:")
+        lines += [f"- regression: {g['artifact']} via {g['runtime']} ({g['target']}, batch {g['batch']}, "
+                  f"threads {g['threads']}): {g['kind']} {g['old']} -> {g['new']} ({g['detail']})"
+                  for g in base["regressions"]] or ["- no regressions"]
+    return lines
+
+
+def markdown(report: dict) -> str:
+    parts = ["# Latency and accuracy report", "", *summary_lines(report), "", "## Recommendation", "",
+             *recommendation_lines(report), "", "## Problems", "", *problem_lines(report)]
+    for title, header, cells in tables(report):
+        parts += ["", f"## {title}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        parts += ["| " + " | ".join(c.replace("|", "/") for c in row) + " |" for row in cells]
+    return "\n".join(parts) + "\n"
+
+
+def figures(report: dict, samples: dict) -> list[tuple[str, str]]:
+    """(caption, base64 PNG) of every plot the data allows."""
+    rows = report["rows"]
+    cpu_accuracy = {r["artifact"]: r["accuracy"] for r in rows if r["target"] == "cpu" and r["accuracy"] is not None}
+    out = []
+    for target in dict.fromkeys(r["target"] for r in rows):
+        points = [(r["p50_us"], r["accuracy"] if r["accuracy"] is not None else cpu_accuracy.get(r["artifact"]),
+                   f"{r['artifact']} ({r['runtime']})") for r in rows
+                  if r["target"] == target and r["status"] == "ok" and r["batch"] == 1 and r["threads"] in (1, None)
+                  and r["p50_us"] is not None]
+        points = [p for p in points if p[1] is not None]
+        if points:
+            out.append((f"{target}: test accuracy against p50 latency at batch 1, 1 thread; red: the Pareto front"
+                        + ("" if target in ("cpu", "cuda") else " (accuracy as measured on cpu)"),
+                        plots.accuracy_vs_latency(target, points)))
+    sizes = {r["artifact"]: r["size_bytes"] for r in rows if r["size_bytes"]}
+    if sizes:
+        out.append(("File size per artifact", plots.file_sizes(sizes)))
+    for threads in sorted({k[3] for k in samples}):
+        chosen = {f"{k[0]} ({k[1]}, {k[2]})": v for k, v in samples.items() if k[3] == threads}
+        out.append((f"Per-call latency at batch 1, {threads} thread(s)",
+                    plots.latency_distributions(chosen, f"batch 1, {threads} thread(s)")))
+    return out
+
+
+def html(report: dict, samples: dict) -> str:
+    esc = html_lib.escape
+    parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>Latency and accuracy report</title>",
+             "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:12px}"
+             "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}td:first-child,td:nth-child(2)"
+             "{text-align:left}img{max-width:100%;display:block;margin:1em 0}</style></head><body>",
+             "<h1>Latency and accuracy report</h1><ul>"]
+    parts += [f"<li>{esc(line[2:])}</li>" for line in summary_lines(report)]
+    parts += ["</ul><h2>Recommendation</h2><ul>"]
+    parts += [f"<li>{esc(line[2:]).replace('**', '')}</li>" for line in recommendation_lines(report)]
+    parts += ["</ul><h2>Problems</h2><ul>"]
+    parts += [f"<li>{esc(line.strip().lstrip('- '))}</li>" for line in problem_lines(report)]
+    parts += ["</ul><h2>Plots</h2>"]
+    for caption, png in figures(report, samples):
+        parts.append(f"<figure><img alt='{esc(caption)}' src='data:image/png;base64,{png}'>"
+                     f"<figcaption>{esc(caption)}</figcaption></figure>")
+    for title, header, cells in tables(report):
+        parts.append(f"<h2>{esc(title)}</h2><table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in header) + "</tr>")
+        parts += ["<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in cells]
+        parts.append("</table>")
+    parts.append("</body></html>")
+    return "\n".join(parts)

@@ -1,0 +1,101 @@
+"""From measured rows to the report: ratios to torch-eager, flags, recommendations, regressions."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from train.errors import UserError
+
+SCHEMA = "latency-report/1"
+EAGER = {"cpu": "torch-eager", "cuda": "torch-eager-cuda"}  # the baseline of each target
+
+
+def _key(row: dict) -> tuple:
+    return (row["target"], row["batch"], row["threads"])
+
+
+def add_ratios(rows: list[dict]) -> None:
+    """ratio_to_eager = p50 / the same target's torch-eager p50 at the same batch and threads."""
+    eager = {_key(r): r["p50_us"] for r in rows
+             if r["runtime"] == EAGER.get(r["target"]) and r["status"] == "ok" and r["p50_us"]}
+    for r in rows:
+        base = eager.get(_key(r))
+        if r["status"] in ("ok", "stale") and r["p50_us"] is not None and base:
+            r["ratio_to_eager"] = r["p50_us"] / base
+
+
+def flag_slow_int8(rows: list[dict]) -> None:
+    """Flag an int8 row slower (p50) than its fp32 sibling: same format, backend, pruning, runtime, setting."""
+    fp32 = {(r["format"], r["backend"], r["pruning"], r["runtime"]) + _key(r): r for r in rows
+            if r["quantization"] == "none" and r["status"] == "ok"}
+    for r in rows:
+        if r["status"] != "ok" or not (r["quantization"] or "none").startswith("int8"):
+            continue
+        sibling = fp32.get((r["format"], r["backend"], r["pruning"], r["runtime"]) + _key(r))
+        if sibling and r["p50_us"] > sibling["p50_us"]:
+            r["flags"].append(f"int8 slower than its fp32 sibling {sibling['artifact']} "
+                              f"({r['p50_us']:.1f} us vs {sibling['p50_us']:.1f} us p50)")
+
+
+def recommend(rows: list[dict], budget_ok: dict[str, bool]) -> dict[str, dict | None]:
+    """Per target: the lowest batch-1, single-thread p50 among ok artifact rows within the accuracy budget.
+    `budget_ok` maps artifact name -> within budget (cpu-measured), used for device targets."""
+    out = {}
+    for target in sorted({r["target"] for r in rows}):
+        candidates = [r for r in rows if r["target"] == target and r["status"] == "ok" and r["batch"] == 1
+                      and r["threads"] in (1, None) and r["p50_us"] is not None
+                      and r["runtime"] != EAGER.get(target)
+                      and (r["within_budget"] if r["within_budget"] is not None else budget_ok.get(r["artifact"], False))]
+        best = min(candidates, key=lambda r: r["p50_us"], default=None)
+        out[target] = None if best is None else {
+            "artifact": best["artifact"], "runtime": best["runtime"], "p50_us": best["p50_us"],
+            "ratio_to_eager": best["ratio_to_eager"], "accuracy": best["accuracy"],
+            "basis": "lowest p50 at batch 1, 1 thread, among ok rows within the accuracy budget"}
+    return out
+
+
+def problems(rows: list[dict]) -> list[str]:
+    """What makes the exit code non-zero: failed rows and artifacts over the accuracy budget."""
+    out = []
+    for r in rows:
+        where = f"{r['artifact']} via {r['runtime']} ({r['target']})"
+        if r["status"] == "failed":
+            out.append(f"{where}: failed: {r['reason']}")
+        elif r["within_budget"] is False:
+            out.append(f"{where}: accuracy {r['accuracy']:.4f} is over the accuracy budget")
+    return sorted(set(out))
+
+
+def load_baseline(path: Path) -> dict:
+    try:
+        old = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise UserError(f"baseline report {path} not found; pass an existing latency_report.json") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise UserError(f"baseline report {path} is not valid JSON ({e}); pass a latency_report.json") from None
+    if not isinstance(old, dict) or old.get("schema") != SCHEMA:
+        raise UserError(f"baseline report {path} is not a {SCHEMA} report; pass a latency_report.json from this tool")
+    return old
+
+
+def regressions(new_rows: list[dict], old_rows: list[dict], tolerance: float) -> list[dict]:
+    """Rows that got worse than in the baseline: ok -> not ok, p50 up by more than `tolerance`, accuracy down."""
+    def key(r):
+        return (r["artifact"], r["runtime"], r["target"], r["batch"], r["threads"])
+    old = {key(r): r for r in old_rows}
+    out = []
+    for r in new_rows:
+        before = old.get(key(r))
+        if before is None or before["status"] != "ok":
+            continue
+        what = dict(zip(("artifact", "runtime", "target", "batch", "threads"), key(r)))
+        if r["status"] != "ok":
+            out.append({**what, "kind": "status", "old": "ok", "new": r["status"], "detail": r["reason"]})
+            continue
+        if before["p50_us"] and r["p50_us"] > before["p50_us"] * (1 + tolerance):
+            out.append({**what, "kind": "p50_us", "old": before["p50_us"], "new": r["p50_us"],
+                        "detail": f"{r['p50_us'] / before['p50_us']:.2f}x the baseline p50"})
+        if before["accuracy"] is not None and r["accuracy"] is not None and r["accuracy"] < before["accuracy"] - 1e-9:
+            out.append({**what, "kind": "accuracy", "old": before["accuracy"], "new": r["accuracy"],
+                        "detail": f"{(before['accuracy'] - r['accuracy']) * 100:.2f} pp lower"})
+    return out

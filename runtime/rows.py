@@ -1,0 +1,46 @@
+"""One row of the report: its fields (the schema, documented in docs/performance.md) and a constructor."""
+from __future__ import annotations
+
+from typing import Any
+
+STATUSES = ("ok", "failed", "not measured", "stale")
+
+FIELDS: dict[str, Any] = {
+    "artifact": None,         # manifest name, or "checkpoint" for the torch-eager baselines
+    "runtime": None,          # e.g. onnxruntime, onnxruntime-iobinding, executorch-xnnpack, torch-eager
+    "target": None,           # cpu | cuda | android | browser-wasm
+    "batch": None,            # images per call; null when nothing was timed
+    "threads": None,          # threads given to the runtime; null when nothing was timed
+    "status": "ok",           # one of STATUSES
+    "reason": None,           # why not ok
+    "format": None, "backend": None, "quantization": None, "pruning": None,
+    "size_bytes": None,
+    "accuracy": None,         # top-1 on the full test set through this runtime, 0..1
+    "top1_agreement": None,   # fraction of test images whose top-1 equals the fp32 PyTorch model's
+    "within_budget": None,    # accuracy >= reference - accuracy_budget_pp
+    "load_ms": None,          # load time of the runtime object from the file
+    "first_ms": None,         # first predict at this batch size after loading
+    "p50_us": None, "p90_us": None, "p99_us": None, "mean_us": None, "std_us": None,
+    "trimmed_mean_us": None,  # mean of the middle 80% of calls
+    "cv": None,               # std / mean
+    "timed_calls": None,
+    "throughput": None,       # images per second (batch / mean)
+    "peak_rss_mb": None,      # VmHWM of a fresh process that loaded it and ran batch 256
+    "ratio_to_eager": None,   # p50 / torch-eager p50 on the same target, batch and threads
+    "flags": [],              # warnings: high CV, int8 slower than fp32, over accuracy budget, ...
+}
+
+
+def make_row(**values: Any) -> dict[str, Any]:
+    unknown = set(values) - set(FIELDS)
+    assert not unknown, f"not report fields: {sorted(unknown)}"
+    row = {k: (list(v) if isinstance(v, list) else v) for k, v in FIELDS.items()}
+    row.update(values)
+    return row
+
+
+def describe_artifact(artifact) -> dict[str, Any]:
+    """The manifest facts a row repeats, so each row reads on its own."""
+    return {"artifact": artifact.name, "format": artifact.format, "backend": artifact.backend,
+            "quantization": artifact.quantization, "pruning": artifact.pruning,
+            "size_bytes": artifact.size_bytes}

@@ -1,0 +1,59 @@
+"""Artifacts for the runtime tests: the shared `exported` run when it is visible, else a small export.
+
+The export helper's session fixture `exported` (a full default export) is meant to live in
+tests/conftest.py; when it does, these tests use it and no second export is made. Until then
+a smaller real export is built here: every format, fp32 and int8-dynamic, no pruning (~20 s).
+The runtime tests then pick one artifact of each kind (SAMPLE) so they stay quick.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from export.config import ExportConfig
+from export.pipeline import run
+from runtime.__main__ import main
+
+# One artifact per runtime kind, plus an int8 sibling for the int8-vs-fp32 flag.
+SAMPLE = ("mlp_torchscript_fp32", "mlp_torchscript-lite_fp32", "mlp_onnx_fp32", "mlp_onnx_int8-dynamic",
+          "mlp_executorch-xnnpack_fp32", "mlp_executorch-portable_fp32")
+
+
+@pytest.fixture(scope="session")
+def manifest_path(request, tmp_path_factory, trained, data_dir) -> Path:
+    try:
+        return request.getfixturevalue("exported")
+    except pytest.FixtureLookupError:
+        pass
+    out = tmp_path_factory.mktemp("runtime-export") / "artifacts"
+    cfg = ExportConfig(checkpoint=trained, out_dir=out, data_dir=data_dir,
+                       quantizations=("none", "int8-dynamic"), prunings=("none",))
+    return run(cfg, log=lambda line: None)
+
+
+def _quick_args(manifest, checkpoint, data_dir, out, *extra) -> list[str]:
+    """`python -m runtime` flags for a quick run of SAMPLE at batches 1 and 32, one thread."""
+    return ["--manifest", str(manifest), "--checkpoint", str(checkpoint), "--data-dir", str(data_dir),
+            "--out-dir", str(out), "--device-results-dir", str(out / "device_results"), "--quick",
+            "--batches", "1,32", "--threads", "1", "--artifacts", ",".join(SAMPLE), *extra]
+
+
+@pytest.fixture(scope="session")
+def quick_report(manifest_path, trained, data_dir, tmp_path_factory):
+    """(exit code, output folder, report dict) of one quick run, shared by the report and HTML tests."""
+    out = tmp_path_factory.mktemp("report")
+    code = main(_quick_args(manifest_path, trained, data_dir, out))
+    return code, out, json.loads((out / "latency_report.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def quick_args():
+    """The flags builder: quick_args(manifest, checkpoint, data_dir, out, *extra) -> argv."""
+    return _quick_args
+
+
+@pytest.fixture(scope="session")
+def sample() -> tuple[str, ...]:
+    return SAMPLE

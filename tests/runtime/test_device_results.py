@@ -1,0 +1,43 @@
+"""android / browser-wasm rows from the mobile demos' results files: ok, stale, absent."""
+import json
+
+from runtime.device_results import device_rows
+from runtime.manifest import Artifact, Manifest
+
+
+def manifest_with(name, sha256):
+    art = Artifact(name=name, format="onnx", backend="cpu", quantization="none", pruning="none", path=f"{name}.onnx",
+                   sha256=sha256, status="ok", reason=None, size_bytes=10, entry={})
+    return Manifest(path=None, folder=None, checkpoint_sha256=None, reference_accuracy=0.98,
+                    accuracy_budget_pp=0.3, artifacts=(art,), raw={})
+
+
+def result(name, sha256):
+    return {"artifact": name, "sha256": sha256, "status": "ok", "reason": None, "load_ms": 12.0, "first_ms": 1.0,
+            "p50_us": 50.0, "p90_us": 60.0, "p99_us": 80.0, "mean_us": 52.0, "trimmed_mean_us": 51.0,
+            "verification": {"top1_agreement": 1.0, "max_abs_diff": 2e-6, "count": 32}}
+
+
+def test_results_matching_the_manifest_are_ok_and_others_stale(tmp_path):
+    (tmp_path / "browser-wasm.json").write_text(json.dumps({
+        "target": "browser-wasm", "device": {"browser": "Chromium"},
+        "method": {"warmup": 100, "iterations": 1000, "batch": 1, "threads": 1},
+        "results": [result("mlp_onnx_fp32", "a" * 64), result("mlp_onnx_fp32", "b" * 64), result("gone", "c" * 64)]}))
+    rows, info = device_rows("browser-wasm", tmp_path, manifest_with("mlp_onnx_fp32", "a" * 64))
+    assert [r["status"] for r in rows] == ["ok", "stale", "stale"]
+    assert "sha256 differs" in rows[1]["reason"] and "not in the current manifest" in rows[2]["reason"]
+    assert rows[0]["p50_us"] == 50.0 and rows[0]["batch"] == 1 and rows[0]["top1_agreement"] == 1.0
+    assert rows[0]["throughput"] == 1e6 / 52.0
+    assert info["device"] == {"browser": "Chromium"}
+
+
+def test_no_results_file_is_not_measured_with_the_reason(tmp_path):
+    rows, info = device_rows("android", tmp_path, manifest_with("x", "a" * 64))
+    assert info is None and rows[0]["status"] == "not measured"
+    assert "runtime.android" in rows[0]["reason"] and rows[0]["p50_us"] is None
+
+
+def test_an_unreadable_results_file_is_a_failed_row(tmp_path):
+    (tmp_path / "android.json").write_text("{")
+    rows, _ = device_rows("android", tmp_path, manifest_with("x", "a" * 64))
+    assert rows[0]["status"] == "failed" and "unreadable" in rows[0]["reason"]

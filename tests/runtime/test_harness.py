@@ -1,0 +1,46 @@
+"""runtime/harness.py: call counts, the time budget at larger batches, and the harness's own overhead."""
+import time
+
+import numpy as np
+
+from runtime import harness
+
+METHOD = harness.Method(warmup=5, iterations=50, min_seconds=0.03, min_calls=3, cv_warn=0.5)
+
+
+class Counting:
+    def __init__(self, sleep_s: float = 0.0):
+        self.calls, self.sleep_s = 0, sleep_s
+
+    def predict(self, x):
+        self.calls += 1
+        if self.sleep_s:
+            time.sleep(self.sleep_s)
+        return x
+
+
+def test_batch_1_times_exactly_the_iterations_after_the_warmup():
+    runner = Counting()
+    summary, samples = harness.measure(runner, np.zeros((1, 1, 28, 28), np.float32), METHOD)
+    assert len(samples) == summary["n"] == 50
+    assert runner.calls == 55
+
+
+def test_larger_batches_are_timed_for_at_least_min_seconds():
+    runner = Counting(sleep_s=0.002)
+    summary, samples = harness.measure(runner, np.zeros((32, 1, 28, 28), np.float32), METHOD)
+    assert samples.sum() >= 0.03e9 and len(samples) >= 3
+    assert summary["p50_us"] >= 2000  # each call slept 2 ms
+    assert summary["throughput"] <= 32 / 0.002
+
+
+def test_overhead_of_an_empty_call_is_small_and_reported():
+    overhead = harness.harness_overhead(METHOD)
+    assert overhead["calls"] == 50
+    assert 0 < overhead["p50_us"] < 50  # an empty Python call plus two clock reads
+
+
+def test_load_and_first_call_are_timed_in_ms():
+    runner, load_ms = harness.load_timed(lambda: Counting(sleep_s=0.01))
+    assert 0 <= load_ms < 1000
+    assert harness.first_call_ms(runner, np.zeros((1, 1, 28, 28), np.float32)) >= 10

@@ -1,0 +1,107 @@
+"""`python -m runtime` end to end on real artifacts, in quick mode: rows, failures, exit codes, baseline."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import torch
+
+from runtime.__main__ import main
+from runtime.manifest import read_manifest
+from train.files import sha256_file
+
+KINDS = {"torchscript", "torchscript-lite", "onnxruntime", "onnxruntime-iobinding",
+         "executorch-xnnpack", "executorch-portable"}
+
+
+def test_every_runtime_kind_loads_runs_and_keeps_accuracy(quick_report):
+    code, out, report = quick_report
+    assert code == 0, report["problems"]
+    cpu = [r for r in report["rows"] if r["target"] == "cpu"]
+    assert {r["runtime"] for r in cpu} == KINDS | {"torch-eager"}
+    for r in cpu:
+        assert r["status"] == "ok", r
+        assert r["accuracy"] > 0.9 and r["top1_agreement"] > 0.97, r  # 3-epoch model; int8 may flip a few
+        assert r["p50_us"] > 0 and r["p90_us"] >= r["p50_us"] and r["throughput"] > 0
+        assert r["ratio_to_eager"] is not None
+    eager = [r for r in cpu if r["runtime"] == "torch-eager"]
+    assert [r["ratio_to_eager"] for r in eager] == [1.0, 1.0]
+    assert {r["batch"] for r in cpu} == {1, 32}
+    assert (out / "latency_report.md").read_text().startswith("# Latency and accuracy report")
+
+
+def test_report_states_its_environment_method_and_recommendation(quick_report, sample):
+    _, _, report = quick_report
+    env = report["environment"]
+    for key in ("cpu_model", "cores", "threads", "versions", "git_commit", "date_utc", "harness_overhead"):
+        assert key in env
+    assert report["method"]["timed_calls_batch_1"] == 100  # --quick is visible in the report
+    rec = report["recommendation"]["cpu"]
+    assert rec["artifact"] in sample and rec["runtime"] in KINDS
+    assert report["compute_floor"]["floor_us"]["1"]["1"] > 0
+
+
+def test_without_a_gpu_cuda_rows_say_not_measured(quick_report):
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present: the cuda rows are measured")
+    _, _, report = quick_report
+    cuda = [r for r in report["rows"] if r["target"] == "cuda"]
+    assert {r["runtime"] for r in cuda} == {"torch-eager-cuda", "torchscript-cuda", "onnxruntime-cuda"}
+    for r in cuda:
+        assert r["status"] == "not measured" and r["reason"] == "no CUDA device"
+        assert r["p50_us"] is None and r["accuracy"] is None
+
+
+def test_device_targets_without_results_say_why(quick_report):
+    _, _, report = quick_report
+    for target in ("android", "browser-wasm"):
+        (row,) = [r for r in report["rows"] if r["target"] == target]
+        assert row["status"] == "not measured" and "no results file" in row["reason"]
+
+
+def copy_artifacts(manifest_path, dest):
+    """A private copy of the manifest's folder that a test may damage."""
+    shutil.copytree(manifest_path.parent, dest)
+    return dest / "manifest.json"
+
+
+def test_sha256_mismatch_and_unloadable_artifact_are_failed_rows_and_exit_1(manifest_path, trained, data_dir,
+                                                                            tmp_path, quick_report, quick_args):
+    manifest = copy_artifacts(manifest_path, tmp_path / "artifacts")
+    data = json.loads(manifest.read_text())
+    by_name = {a["name"]: a for a in data["artifacts"]}
+    by_name["mlp_onnx_fp32"]["sha256"] = "0" * 64                       # the manifest disagrees with the file
+    broken = manifest.parent / by_name["mlp_torchscript_fp32"]["path"]  # the file is garbage, sha256 matches
+    broken.write_bytes(b"not a TorchScript archive")
+    by_name["mlp_torchscript_fp32"]["sha256"] = sha256_file(broken)
+    manifest.write_text(json.dumps(data))
+    out = tmp_path / "report"
+    baseline = quick_report[1] / "latency_report.json"
+    code = main(quick_args(manifest, trained, data_dir, out, "--baseline", str(baseline),
+                           "--targets", "cpu", "--batches", "1", "--artifacts", "mlp_onnx_fp32,mlp_torchscript_fp32"))
+    assert code == 1
+    report = json.loads((out / "latency_report.json").read_text())  # written despite the failures
+    rows = {(r["artifact"], r["runtime"]): r for r in report["rows"]}
+    for runtime in ("onnxruntime", "onnxruntime-iobinding"):
+        assert rows[("mlp_onnx_fp32", runtime)]["status"] == "failed"
+        assert "sha256 mismatch" in rows[("mlp_onnx_fp32", runtime)]["reason"]
+    ts = rows[("mlp_torchscript_fp32", "torchscript")]
+    assert ts["status"] == "failed" and "load or run failed" in ts["reason"]
+    assert len(report["problems"]) == 3
+    # the baseline had these rows ok: each is listed as a status regression
+    kinds = {(g["artifact"], g["runtime"], g["kind"]) for g in report["baseline"]["regressions"]}
+    assert ("mlp_onnx_fp32", "onnxruntime", "status") in kinds
+    assert ("mlp_torchscript_fp32", "torchscript", "status") in kinds
+    assert "regression:" in (out / "latency_report.md").read_text()
+
+
+def test_a_bad_flag_value_is_one_line_and_exit_2(tmp_path, capsys):
+    from train.errors import run_cli
+    assert run_cli(main, ["--targets", "tpu", "--out-dir", str(tmp_path)]) == 2
+    assert "unknown targets ['tpu']" in capsys.readouterr().err
+
+
+def test_sample_names_exist_in_the_manifest(manifest_path, sample):
+    names = {a.name for a in read_manifest(manifest_path).artifacts}
+    assert set(sample) <= names

@@ -1,0 +1,72 @@
+"""Every runtime path loads a real artifact, agrees with the checkpoint, and rejects bad input clearly."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from runtime import cuda, eager, onnx_fast, peak_rss, runners
+from runtime.manifest import read_manifest, verified_path
+from train.checkpoint import load_model
+
+
+def runtimes_of_sample(manifest_path, sample):
+    manifest = read_manifest(manifest_path)
+    out = []
+    for artifact in manifest.artifacts:
+        if artifact.name in sample:
+            out += [(name, verified_path(manifest, artifact)) for name in runners.runtimes_for(artifact)]
+    return out
+
+
+def test_each_artifact_runtime_matches_the_checkpoint_and_rejects_bad_input(manifest_path, sample, trained):
+    model, _ = load_model(trained)
+    x = np.random.default_rng(0).standard_normal((4, 1, 28, 28)).astype(np.float32)
+    with torch.no_grad():
+        expected = model(torch.from_numpy(x)).numpy()
+    loaded = runtimes_of_sample(manifest_path, sample) + [("torch-eager", trained)]
+    assert {name for name, _ in loaded} >= {"torchscript", "torchscript-lite", "onnxruntime", "onnxruntime-iobinding",
+                                            "executorch-xnnpack", "executorch-portable", "torch-eager"}
+    for name, path in loaded:
+        runner = runners.load(name, path, threads=1)
+        logits = runner.predict(x)
+        assert logits.shape == (4, 10), name
+        if "int8" not in path.name:
+            assert np.abs(logits - expected).max() < 1e-3, name
+        with pytest.raises(TypeError, match="expected dtype float32.*got float64"):
+            runner.predict(x.astype(np.float64))
+        with pytest.raises(ValueError, match=r"expected shape \[N, 1, 28, 28\].*got \[4, 784\]"):
+            runner.predict(x.reshape(4, 784))
+
+
+def test_iobinding_runner_keeps_outputs_of_earlier_calls(manifest_path, sample):
+    path = dict(runtimes_of_sample(manifest_path, sample))["onnxruntime-iobinding"]
+    runner = onnx_fast.load(path, threads=1)
+    a, b = np.zeros((1, 1, 28, 28), np.float32), np.ones((1, 1, 28, 28), np.float32)
+    first = runner.predict(a)
+    second = runner.predict(b)
+    assert not np.array_equal(first, second)
+    np.testing.assert_array_equal(first, runner.predict(a))  # the returned array is a copy, not the buffer
+    assert runner.predict(np.zeros((3, 1, 28, 28), np.float32)).shape == (3, 10)  # a new batch size binds anew
+
+
+def test_peak_rss_is_measured_in_a_fresh_process(manifest_path, sample):
+    path = dict(runtimes_of_sample(manifest_path, sample))["onnxruntime"]
+    result = peak_rss.measure_in_subprocess("onnxruntime", path, batch=32)
+    assert result["peak_rss_mb"] >= result["baseline_rss_mb"] > 10
+
+
+def test_peak_rss_failure_names_the_problem(tmp_path):
+    with pytest.raises(RuntimeError, match="peak-RSS subprocess exited"):
+        peak_rss.measure_in_subprocess("onnxruntime", tmp_path / "missing.onnx", batch=1)
+
+
+def test_cuda_runtimes_say_why_they_cannot_run():
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    assert {cuda.unavailable(r) for r in cuda.RUNTIMES} == {"no CUDA device"}
+
+
+def test_eager_baseline_runs_the_checkpoint(trained):
+    runner = eager.load(trained, threads=1)
+    assert runner.predict(np.zeros((2, 1, 28, 28), np.float32)).shape == (2, 10)
