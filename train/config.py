@@ -94,8 +94,8 @@ def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> None:
     for f in dataclasses.fields(cls):
         flag = "--" + f.name.replace("_", "-")
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-        parser.add_argument(flag, dest=f.name, default=None, metavar=f.name.upper(),
-                            help=f"{f.metadata.get('help', '')} (default: {_show(default)})")
+        text = f"{f.metadata.get('help', '')} (default: {_show(default)})".replace("%", "%%")  # argparse formats help with %
+        parser.add_argument(flag, dest=f.name, default=None, metavar=f.name.upper(), help=text)
 
 
 def config_from_args(cls: type[C], section: str, args: argparse.Namespace) -> C:

@@ -66,15 +66,20 @@ def check_raw_files(spec: DatasetSpec, data_dir: Path) -> None:
 def load_split(spec: DatasetSpec, data_dir: Path, train: bool) -> datasets.VisionDataset:
     """torchvision's dataset, extracted from local .gz files (or downloaded where there is network)."""
     check_raw_files(spec, data_dir)
-    kwargs = dict(spec.tv_kwargs)
+    raw = data_dir / spec.folder / "raw"
+    names = [url.rpartition("/")[2] for url, _ in getattr(spec.tv_class, "resources", [])]
     try:
-        return spec.tv_class(str(data_dir), train=train, download=True, transform=spec.transform(), **kwargs)
+        return spec.tv_class(str(data_dir), train=train, download=True, transform=spec.transform(),
+                             **dict(spec.tv_kwargs))
     except (OSError, RuntimeError, ValueError) as e:
-        raw = data_dir / spec.folder / "raw"
-        files = [url.rpartition("/")[2] for url, _ in getattr(spec.tv_class, "resources", [])]
-        raise UserError(f"cannot load {spec.name} from {raw} ({type(e).__name__}: {str(e)[:120]}); "
-                        f"put the official files {files} in {raw} "
-                        f"(e.g. cp ../shared/data/mnist/*.gz {raw}/) or run with network access") from None
+        missing = [n for n in names if not (raw / n).exists() and not (raw / n.removesuffix(".gz")).exists()]
+        if missing:
+            raise UserError(f"{spec.name} files missing from {raw}: {missing}, and downloading them failed; "
+                            f"copy the official .gz files there (e.g. cp ../shared/data/mnist/*.gz {raw}/) "
+                            f"or run with network access") from None
+        first = str(e).strip().splitlines()[0][:120] if str(e).strip() else type(e).__name__
+        raise UserError(f"cannot read the {spec.name} files in {raw} ({first}); delete the extracted "
+                        f"(non-.gz) files there so they are re-extracted from the official .gz files") from None
 
 
 def to_tensors(ds: datasets.VisionDataset, spec: DatasetSpec) -> TensorDataset:
