@@ -1,0 +1,206 @@
+"""ExecuTorch `.pte`: torch.export -> (pt2e int8) -> to_edge_transform_and_lower -> to_executorch.
+
+Backends:
+  xnnpack   the graph is lowered to the XNNPACK delegate (what ExecuTorch ships for mobile CPUs).
+  portable  no delegate: every op runs on the runtime's own CPU kernels (the comparison point).
+
+Quantization (pt2e, XNNPACKQuantizer, per-channel symmetric int8 weights):
+  int8-static   activations quantized with ranges calibrated on `calib` (training images only).
+  int8-dynamic  activation ranges computed per call, weights int8.
+On xnnpack the quantized linears run as int8 XNNPACK kernels. On portable the same quantized
+graph runs as quantize/dequantize ops around fp32 matmuls (int8 storage, fp32 compute): those
+ops live in ExecuTorch's quantized kernel library, which a runtime must link (in Python,
+`import executorch.kernels.quantized` registers it; load() does that).
+
+The batch dimension is dynamic, 1..MAX_BATCH: memory for MAX_BATCH images is planned into the
+program, and predict() splits bigger batches into chunks.
+
+The executorch imports are done inside the functions: importing executorch.exir and the
+XNNPACK partitioner costs ~10 s on the 2-core build machine, and `import export` (the format
+registry) must not pay that when no .pte is built or loaded.
+"""
+from __future__ import annotations
+
+import weakref
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from export.variant import INPUT_SHAPE, Runner, Unsupported, Variant, check_input
+from train.errors import UserError
+
+FORMAT = "executorch"
+BACKENDS = ("xnnpack", "portable")
+EXTENSION = ".pte"
+
+# Upper bound of the exported batch dimension. The runtime plans input/activation memory for
+# this many images (1024 x 784 x 4 B = 3.2 MB input + 1024 x hidden x 4 B), so it is a
+# memory-vs-chunking trade-off; predict() chunks anything larger.
+MAX_BATCH = 1024
+# torch.export specializes a dimension whose example size is 0 or 1, so the example uses 2.
+EXAMPLE_BATCH = 2
+
+# What `threads` does here, for the runtime report. ExecuTorch's Python bindings expose one
+# process-wide threadpool (used by XNNPACK and by the optimized CPU kernels) through the
+# experimental `_unsafe_reset_threadpool`. XNNPACK captures the pool when a method is loaded
+# and a reset destroys the old pool, so the size can only change while no program is loaded.
+THREADS_NOTE = ("threads sets ExecuTorch's process-wide threadpool (experimental "
+                "portable_lib._unsafe_reset_threadpool; default = performance cores); it can only "
+                "change while no ExecuTorch program is loaded in the process")
+
+_live_runners: "weakref.WeakSet[ExecuTorchRunner]" = weakref.WeakSet()
+
+
+# ---------------------------------------------------------------- build
+
+def build(model: nn.Module, variant: Variant, calib: torch.Tensor, out: Path) -> list[str]:
+    """Write `variant` of `model` as a .pte at `out`; return notes for the manifest."""
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+    from executorch.exir import EdgeCompileConfig, to_edge_transform_and_lower
+
+    if variant.backend not in BACKENDS:
+        raise Unsupported(f"ExecuTorch backend {variant.backend!r} is not built here; choose one of {BACKENDS}")
+    notes = [f"dynamic batch 1..{MAX_BATCH} (memory planned for {MAX_BATCH}; larger batches are chunked)"]
+    program = exported(model)
+    if variant.quantization != "none":
+        program, qnotes = quantized(program, variant, calib)
+        notes += qnotes
+    if variant.backend == "xnnpack":
+        edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])
+    else:
+        # Keeping aten.linear whole (instead of permute_copy + addmm) lets the runtime's linear.out
+        # kernel run it without transposing the 800x784 weight on every call: ~15x faster on 2 cores.
+        config = EdgeCompileConfig(preserve_ops=[torch.ops.aten.linear.default])
+        edge = to_edge_transform_and_lower(program, compile_config=config)
+    notes.append(delegation_note(edge.exported_program().graph_module, variant.backend))
+    with open(out, "wb") as f:
+        edge.to_executorch().write_to_file(f)
+    return notes
+
+
+def exported(model: nn.Module) -> torch.export.ExportedProgram:
+    """torch.export with a dynamic batch dimension (the name `x` is MLP.forward's argument)."""
+    batch = torch.export.Dim("batch", min=1, max=MAX_BATCH)
+    example = (torch.zeros(EXAMPLE_BATCH, *INPUT_SHAPE),)
+    return torch.export.export(model, example, dynamic_shapes={"x": {0: batch}})
+
+
+def quantized(program: torch.export.ExportedProgram, variant: Variant,
+              calib: torch.Tensor) -> tuple[torch.export.ExportedProgram, list[str]]:
+    """pt2e: annotate with XNNPACKQuantizer, observe `calib`, convert, export again."""
+    from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
+        XNNPACKQuantizer, get_symmetric_quantization_config)
+    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+
+    dynamic = variant.quantization == "int8-dynamic"
+    if variant.backend == "portable":
+        import executorch.kernels.quantized  # noqa: F401  registers the q/dq out-variants to_executorch needs
+    config = get_symmetric_quantization_config(is_per_channel=True, is_dynamic=dynamic)
+    # Annotating by operator type (linear, and linear+relu) gives the MLP the same annotation as
+    # set_global, but skips the conv+batchnorm matchers, which torch.export 12 pattern graphs:
+    # ~8 s per build on 2 cores, for a model that has no conv.
+    quantizer = XNNPACKQuantizer().set_operator_type(torch.ops.aten.linear.default, config)
+    prepared = prepare_pt2e(program.module(), quantizer)
+    if dynamic:
+        notes = ["pt2e int8-dynamic: per-channel symmetric int8 weights, activation range computed per call"]
+        prepared(torch.zeros(EXAMPLE_BATCH, *INPUT_SHAPE))  # one pass so the observers exist; no ranges kept
+    else:
+        if calib is None or len(calib) == 0:
+            raise ValueError("int8-static needs calibration images (normalized training images), got none")
+        with torch.no_grad():
+            for chunk in torch.split(calib, MAX_BATCH):  # the exported graph accepts at most MAX_BATCH
+                prepared(chunk)
+        notes = [f"pt2e int8-static: per-channel symmetric int8 weights, per-tensor int8 activations "
+                 f"calibrated (min/max) on {len(calib)} training images"]
+    converted = convert_pt2e(prepared)
+    if variant.backend == "portable":
+        notes.append("portable int8: quantize/dequantize ops around fp32 matmuls (int8 storage, fp32 compute); "
+                     "needs ExecuTorch's quantized kernel library in the runtime")
+    return exported(converted), notes
+
+
+def delegation_note(graph: torch.fx.GraphModule, backend: str) -> str:
+    """How much of the graph XNNPACK took: ops inside delegates vs ops left to the CPU kernels."""
+    delegated, outside = 0, []
+    for node in graph.graph.nodes:
+        if node.op == "get_attr" and node.name.startswith("lowered_module_"):
+            lowered = getattr(graph, node.target)
+            delegated += sum(n.op == "call_function" for n in lowered.original_module.graph.nodes)
+        elif node.op == "call_function" and node.name.startswith(("aten_", "quantized_", "dim_order_")):
+            outside.append(node.name.rsplit("_default", 1)[0])  # edge op names: aten_view_copy_default_1
+    if backend == "portable":
+        return f"not delegated: {len(outside)} ops on the runtime's CPU kernels"
+    left = f"{len(outside)} left outside ({', '.join(sorted(set(outside)))})" if outside else "nothing left outside"
+    return f"XNNPACK delegated {delegated} ops; {left}"
+
+
+# ---------------------------------------------------------------- load and run
+
+class ExecuTorchRunner:
+    """One loaded .pte method; predict() feeds it at most `max_batch` images per call."""
+
+    def __init__(self, program, method, max_batch: int) -> None:
+        self.program = program  # keeps the program (and its delegates) alive as long as the method
+        self.method = method
+        self.max_batch = max_batch
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        x = torch.from_numpy(check_input(x))  # zero-copy view of the contiguous float32 array
+        # execute() copies outputs out of the planned memory, so each chunk's result is ours to keep.
+        outs = [self.method.execute([chunk])[0] for chunk in torch.split(x, self.max_batch)]
+        return torch.cat(outs).numpy().astype(np.float32, copy=False)
+
+
+def load(path: Path, threads: int | None = None) -> Runner:
+    """Load a .pte with executorch.runtime (XNNPACK and quantized kernels registered)."""
+    import executorch.kernels.quantized  # noqa: F401  kernels for portable int8 programs
+    from executorch.runtime import Runtime
+
+    if threads:
+        set_threads(threads)
+    try:
+        program = Runtime.get().load_program(Path(path))
+        method = program.load_method("forward")
+    except (RuntimeError, ValueError) as e:
+        raise UserError(f"cannot load ExecuTorch program {path} ({str(e).splitlines()[0][:120]}); "
+                        f"it is truncated or not a .pte: run `python -m export` again") from None
+    runner = ExecuTorchRunner(program, method, planned_batch(method, path))
+    _live_runners.add(runner)
+    return runner
+
+
+def planned_batch(method, path: Path) -> int:
+    """The batch bound the program was planned for, after checking it takes our images."""
+    meta = method.metadata
+    if meta.num_inputs() != 1:
+        raise UserError(f"{path} takes {meta.num_inputs()} inputs, expected 1 image tensor; "
+                        f"it is not an MNIST .pte from `python -m export`")
+    sizes = list(meta.input_tensor_meta(0).sizes())
+    if tuple(sizes[1:]) != INPUT_SHAPE:
+        raise UserError(f"{path} expects input {sizes}, not [N, 1, 28, 28]; "
+                        f"it is not an MNIST .pte from `python -m export`")
+    return sizes[0]
+
+
+def threads_in_effect() -> int:
+    """The size of ExecuTorch's threadpool now (what a latency row should report)."""
+    from executorch.extension.pybindings import portable_lib
+    return portable_lib._threadpool_get_thread_count()
+
+
+def set_threads(threads: int) -> None:
+    """Resize ExecuTorch's process-wide threadpool; refuse while a loaded program uses it."""
+    from executorch.extension.pybindings import portable_lib
+
+    if threads < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
+    current = portable_lib._threadpool_get_thread_count()
+    if threads == current:
+        return
+    if len(_live_runners):
+        # A reset frees the pool that loaded XNNPACK methods still point at (use-after-free).
+        raise ValueError(f"ExecuTorch's threadpool already runs {current} threads for a loaded program; "
+                         f"set threads={threads} before loading any .pte in this process (or use a new process)")
+    portable_lib._unsafe_reset_threadpool(threads)
