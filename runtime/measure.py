@@ -135,11 +135,11 @@ def measure_job(job: Job, bench: Bench, bar: tqdm) -> tuple[list[dict], dict]:
     flags = [] if checked["within_budget"] else [
         f"over the accuracy budget: {checked['accuracy']:.4f} vs reference {bench.reference_accuracy:.4f} "
         f"- {bench.budget_pp} pp"]
-    rss_mb = _peak_rss(job, bench, flags)
+    rss = _peak_rss(job, bench, flags)
     rows, samples = [], {}
     for threads in bench.threads:
         bar.set_description(f"{job.runtime} {job.facts['artifact']}: {threads} thread(s)")
-        thread_rows, thread_samples = measure_threads(job, bench, threads, {**checked, "peak_rss_mb": rss_mb},
+        thread_rows, thread_samples = measure_threads(job, bench, threads, {**checked, **rss},
                                                       flags, bar)
         rows += thread_rows
         samples.update(thread_samples)
@@ -175,15 +175,16 @@ def measure_threads(job: Job, bench: Bench, threads: int, common: dict, flags: l
     return rows, samples
 
 
-def _peak_rss(job: Job, bench: Bench, flags: list[str]) -> float | None:
-    """Peak RSS of a fresh process with this artifact loaded, or None (reason added to flags)."""
+def _peak_rss(job: Job, bench: Bench, flags: list[str]) -> dict:
+    """{peak_rss_mb, import_rss_mb} of a fresh process with this artifact loaded, or {} (reason in flags)."""
     if not bench.peak_rss or job.rss is None:
-        return None
+        return {}
     try:
-        return peak_rss.measure_in_subprocess(*job.rss, batch=max(bench.batches))["peak_rss_mb"]
+        got = peak_rss.measure_in_subprocess(*job.rss, batch=max(bench.batches))
     except Exception as e:  # memory is one column; its failure should not hide the latency numbers
         flags.append(f"peak RSS not measured: {error_text(e)}")
-        return None
+        return {}
+    return {"peak_rss_mb": got["peak_rss_mb"], "import_rss_mb": got["baseline_rss_mb"]}
 
 
 def run_jobs(jobs: list[Job], bench: Bench) -> tuple[list[dict], dict]:

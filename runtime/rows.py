@@ -25,7 +25,8 @@ FIELDS: dict[str, Any] = {
     "cv": None,               # std / mean
     "timed_calls": None,
     "throughput": None,       # images per second (batch / mean)
-    "peak_rss_mb": None,      # VmHWM of a fresh process that loaded it and ran batch 256
+    "peak_rss_mb": None,      # VmHWM of a fresh process that loaded it and ran the largest batch
+    "import_rss_mb": None,    # that process's VmHWM before loading: the interpreter and libraries alone
     "ratio_to_eager": None,   # p50 / torch-eager p50 on the same target, batch and threads
     "flags": [],              # warnings: high CV, int8 slower than fp32, over accuracy budget, ...
 }

@@ -44,3 +44,11 @@ def test_load_and_first_call_are_timed_in_ms():
     runner, load_ms = harness.load_timed(lambda: Counting(sleep_s=0.01))
     assert 0 <= load_ms < 1000
     assert harness.first_call_ms(runner, np.zeros((1, 1, 28, 28), np.float32)) >= 10
+
+
+def test_warm_up_at_larger_batches_also_stops_after_min_seconds():
+    runner = Counting(sleep_s=0.02)
+    method = harness.Method(warmup=100, iterations=50, min_seconds=0.03, min_calls=3, cv_warn=0.5)
+    _, samples = harness.measure(runner, np.zeros((32, 1, 28, 28), np.float32), method)
+    warm = runner.calls - len(samples)
+    assert 2 <= warm <= 3  # 100 warm-up calls of 20 ms would be 2 s; the cap ends it after ~30 ms

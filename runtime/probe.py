@@ -1,0 +1,111 @@
+"""`python -m runtime.probe`: where the batch-1 time goes, one setting at a time (docs/performance.md).
+
+Every candidate is timed with the report's harness (same warm-up, same timed calls, batch 1,
+one thread) in one process, in `--rounds` interleaved rounds; each round times torch-eager
+too, and the table shows the median over rounds of p50 / torch-eager p50 of that round, so
+a neighbour's load on a shared machine moves both sides of each ratio alike.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import torch
+
+from export.variant import check_input
+from runtime import harness, onnx_fast, runners
+from runtime.manifest import read_manifest, verified_path
+from train.checkpoint import load_model
+
+
+class Call:
+    """A bare function behind the Runner interface."""
+
+    def __init__(self, fn) -> None:
+        self.predict = fn
+
+
+def numpy_forward(model) -> Call:
+    """The MLP in numpy: two GEMVs, a bias add and a ReLU, no framework at all."""
+    w1, b1 = model.fc1.weight.detach().numpy().T.copy(), model.fc1.bias.detach().numpy()
+    w2, b2 = model.fc2.weight.detach().numpy().T.copy(), model.fc2.bias.detach().numpy()
+
+    def predict(x):
+        h = check_input(x).reshape(len(x), -1) @ w1
+        h += b1
+        np.maximum(h, 0, out=h)
+        return h @ w2 + b2
+    return Call(predict)
+
+
+def ort_run(path: Path, options: ort.SessionOptions) -> Call:
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return Call(lambda x: session.run(["logits"], {"input": check_input(x)})[0])
+
+
+def candidates(manifest_path: Path, checkpoint: Path) -> dict[str, object]:
+    manifest = read_manifest(manifest_path)
+    path = {a.name: verified_path(manifest, a) for a in manifest.artifacts if a.status == "ok"}
+    model, _ = load_model(checkpoint)
+    no_spin = onnx_fast.session_options(1)
+    no_spin.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    basic = onnx_fast.session_options(1)
+    basic.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+
+    def inference_mode(x):
+        with torch.inference_mode():
+            return model(torch.from_numpy(check_input(x))).numpy()
+
+    out = {
+        "torch eager, inference_mode instead of no_grad": Call(inference_mode),
+        "numpy forward (no runtime)": numpy_forward(model),
+        "torchscript fp32": runners.load("torchscript", path["mlp_torchscript_fp32"], 1),
+        "ORT session.run, default options (export.onnx.load)": runners.load("onnxruntime", path["mlp_onnx_fp32"], 1),
+        "ORT session.run, ENABLE_ALL, sequential, 1 inter-op": ort_run(path["mlp_onnx_fp32"], onnx_fast.session_options(1)),
+        "ORT session.run, ENABLE_BASIC": ort_run(path["mlp_onnx_fp32"], basic),
+        "ORT session.run, allow_spinning=0": ort_run(path["mlp_onnx_fp32"], no_spin),
+    }
+    for name in ("mlp_onnx_fp32", "mlp_onnx_int8-dynamic", "mlp_onnx_int8-static", "mlp_onnx_fp32_structured",
+                 "mlp_onnx_int8-dynamic_structured", "mlp_onnx_fp32_unstructured"):
+        if name in path:
+            out[f"ORT I/O binding, {name}"] = onnx_fast.load(path[name], 1)
+    for name in ("mlp_executorch-xnnpack_fp32", "mlp_executorch-xnnpack_int8-dynamic",
+                 "mlp_executorch-xnnpack_fp32_structured"):
+        if name in path:  # all ExecuTorch programs share one threadpool: load them all at 1 thread
+            out[f"ExecuTorch {name}"] = runners.load("executorch-xnnpack", path[name], 1)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m runtime.probe", description=__doc__)
+    parser.add_argument("--manifest", type=Path, default=Path("artifacts/manifest.json"))
+    parser.add_argument("--checkpoint", type=Path, default=Path("checkpoints/mlp.pt"))
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default: 3)")
+    parser.add_argument("--iterations", type=int, default=1000, help="timed calls per round (default: 1000)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    method = harness.Method(warmup=100, iterations=args.iterations, min_seconds=0, min_calls=2, cv_warn=1e9)
+    eager = runners.load("torch-eager", args.checkpoint, 1)
+    others = candidates(args.manifest, args.checkpoint)
+    x = np.zeros((1, 1, 28, 28), np.float32)
+    ratios: dict[str, list[float]] = {name: [] for name in others}
+    eager_p50 = []
+    for _ in range(args.rounds):
+        base = harness.measure(eager, x, method)[0]["p50_us"]
+        eager_p50.append(base)
+        for name, runner in others.items():
+            ratios[name].append(harness.measure(runner, x, method)[0]["p50_us"] / base)
+    print(f"torch-eager (no_grad) p50, median of {args.rounds} rounds: {statistics.median(eager_p50):.1f} us; "
+          f"{args.iterations} timed calls after 100 warm-up, batch 1, 1 thread")
+    print("| candidate | p50 / torch-eager p50 (median of rounds) | per round |\n|---|---|---|")
+    for name, values in ratios.items():
+        print(f"| {name} | {statistics.median(values):.3f} | {', '.join(f'{v:.2f}' for v in values)} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
