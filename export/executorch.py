@@ -2,7 +2,8 @@
 
 Backends:
   xnnpack   the graph is lowered to the XNNPACK delegate (what ExecuTorch ships for mobile CPUs).
-  portable  no delegate: every op runs on the runtime's own CPU kernels (the comparison point).
+  portable  no delegate: every op runs on the runtime's own CPU kernel library (the comparison
+            point). aten.linear is kept whole so the runtime's linear kernel runs it.
 
 Quantization (pt2e, XNNPACKQuantizer, per-channel symmetric int8 weights):
   int8-static   activations quantized with ranges calibrated on `calib` (training images only).
@@ -11,6 +12,9 @@ On xnnpack the quantized linears run as int8 XNNPACK kernels. On portable the sa
 graph runs as quantize/dequantize ops around fp32 matmuls (int8 storage, fp32 compute): those
 ops live in ExecuTorch's quantized kernel library, which a runtime must link (in Python,
 `import executorch.kernels.quantized` registers it; load() does that).
+
+XNNPACK takes both linear layers and the relu; the flatten stays outside as a view_copy, which
+to_executorch turns into a zero-copy memory view.
 
 The batch dimension is dynamic, 1..MAX_BATCH: memory for MAX_BATCH images is planned into the
 program, and predict() splits bigger batches into chunks.
@@ -105,7 +109,9 @@ def quantized(program: torch.export.ExportedProgram, variant: Variant,
     prepared = prepare_pt2e(program.module(), quantizer)
     if dynamic:
         notes = ["pt2e int8-dynamic: per-channel symmetric int8 weights, activation range computed per call"]
-        prepared(torch.zeros(EXAMPLE_BATCH, *INPUT_SHAPE))  # one pass so the observers exist; no ranges kept
+        # One forward pass is still needed: the weight observers record the weights' ranges when
+        # they run (without it the weights get default qparams: logits off by ~16).
+        prepared(torch.zeros(EXAMPLE_BATCH, *INPUT_SHAPE))
     else:
         if calib is None or len(calib) == 0:
             raise ValueError("int8-static needs calibration images (normalized training images), got none")
@@ -130,10 +136,16 @@ def delegation_note(graph: torch.fx.GraphModule, backend: str) -> str:
             delegated += sum(n.op == "call_function" for n in lowered.original_module.graph.nodes)
         elif node.op == "call_function" and node.name.startswith(("aten_", "quantized_", "dim_order_")):
             outside.append(node.name.rsplit("_default", 1)[0])  # edge op names: aten_view_copy_default_1
+    kinds = ", ".join(sorted(set(outside)))
     if backend == "portable":
-        return f"not delegated: {len(outside)} ops on the runtime's CPU kernels"
-    left = f"{len(outside)} left outside ({', '.join(sorted(set(outside)))})" if outside else "nothing left outside"
-    return f"XNNPACK delegated {delegated} ops; {left}"
+        # The executorch pip wheel's runtime links the optimized CPU kernels (e.g. opt_linear_out,
+        # a cpublas gemm) over the portable ones; a phone runtime may link either.
+        return f"not delegated: {len(outside)} ops ({kinds}) on the runtime's CPU kernel library"
+    if not outside:
+        return f"XNNPACK delegated {delegated} ops; nothing left outside"
+    if set(outside) == {"aten_view_copy"}:
+        return f"XNNPACK delegated {delegated} ops; only the flatten (view_copy, a zero-copy view at run time) is outside"
+    return f"XNNPACK delegated {delegated} ops; {len(outside)} left outside ({kinds})"
 
 
 # ---------------------------------------------------------------- load and run
@@ -202,5 +214,6 @@ def set_threads(threads: int) -> None:
     if len(_live_runners):
         # A reset frees the pool that loaded XNNPACK methods still point at (use-after-free).
         raise ValueError(f"ExecuTorch's threadpool already runs {current} threads for a loaded program; "
-                         f"set threads={threads} before loading any .pte in this process (or use a new process)")
+                         f"set threads={threads} before loading any .pte, after releasing every loaded runner, "
+                         f"or in a new process")
     portable_lib._unsafe_reset_threadpool(threads)
