@@ -96,6 +96,9 @@ def _write_folder(target: Path, manifest: dict, rows: list[dict], src_dir: Path)
         trimmed = dict(manifest, artifacts=[dict(a, path=Path(a["path"]).name) for a in rows],
                        test_vectors=dict(tv, path=Path(tv["path"]).name))
         atomic_write_json(tmp / "manifest.json", trimmed)
+        for f in tmp.iterdir():  # mkdtemp/mkstemp make 0700/0600; the web server and Gradle only read
+            f.chmod(0o644)
+        tmp.chmod(0o755)
         shutil.rmtree(old, ignore_errors=True)
         if target.exists():
             target.rename(old)

@@ -2,6 +2,7 @@
 //
 //   node mobile_demo/web/bench.mjs bench [--warmup 100] [--iterations 1000] [--out reports/device_results/browser-wasm.json]
 //   node mobile_demo/web/bench.mjs draw --image digit.json --out drawn.json
+//   (both take --models DIR: serve that folder as models/ instead of mobile_demo/web/models)
 //
 // bench: runs the page's ?mode=bench and writes the device-results JSON (docs/manifest.md) with the
 //        browser's exact version; the file is written to a temp name and renamed.
@@ -25,7 +26,7 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 
 function parseArgs(argv) {
   const [mode, ...rest] = argv;
-  const opts = { mode, warmup: 100, iterations: 1000, out: null, image: null,
+  const opts = { mode, warmup: 100, iterations: 1000, out: null, image: null, models: join(HERE, 'models'),
                  chromium: process.env.CHROMIUM || '/usr/bin/chromium', timeout: 120 };
   for (let k = 0; k < rest.length; k += 2) {
     const key = rest[k].replace(/^--/, '');
@@ -43,10 +44,13 @@ function fail(msg) {
   process.exit(2);
 }
 
-function serve() {
+function serve(modelsDir) {
+  const models = resolve(modelsDir);
   const server = createServer(async (req, res) => {
-    const path = resolve(HERE, '.' + decodeURIComponent(new URL(req.url, 'http://x').pathname));
-    if (!path.startsWith(HERE + sep)) { res.writeHead(403).end(); return; }
+    const rel = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    const [root, path] = rel.startsWith('/models/') ? [models, resolve(models, '.' + rel.slice(7))]
+                                                    : [HERE, resolve(HERE, '.' + rel)];
+    if (!path.startsWith(root + sep)) { res.writeHead(403).end(); return; }
     try {
       const body = await readFile(path);
       res.writeHead(200, { 'Content-Type': TYPES[extname(path)] || 'application/octet-stream',
@@ -103,7 +107,7 @@ async function drawImage(page, pixels) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  const server = await serve();
+  const server = await serve(opts.models);
   const base = `http://127.0.0.1:${server.address().port}/index.html`;
   const profile = await mkdtemp(join(os.tmpdir(), 'mnist-web-chromium-'));  // fresh --user-data-dir
   let context;

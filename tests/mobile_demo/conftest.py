@@ -1,0 +1,116 @@
+"""Fixtures for the mobile demo tests: one real export embedded into temp folders, tool checks.
+
+`mobile_export` uses the shared `exported` fixture when it is visible here (it lives in
+tests/export/conftest.py until it moves to tests/conftest.py); otherwise it makes a small real
+export of its own (ONNX fp32 only, ~20 s) from the same `trained` checkpoint.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+# mobile_demo/ (the Python preprocessing reference) and tests/ are not installed packages: make
+# them importable under a bare `pytest` too, not only `python -m pytest` from the repo root.
+if str(Path(__file__).resolve().parents[2]) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from export.config import ExportConfig  # noqa: E402
+from export.embed import embed  # noqa: E402
+from export.pipeline import run  # noqa: E402
+from tests.conftest import ROOT, require  # noqa: E402
+
+ANDROID = ROOT / "mobile_demo" / "android"
+WEB = ROOT / "mobile_demo" / "web"
+CORE_MAIN = "org.mnistdeploy.demo.core.Cli"
+JUNIT_JARS = (Path("/usr/share/java/junit4.jar"), Path("/usr/share/java/hamcrest-core.jar"))
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def mobile_export(request, tmp_path_factory, trained, data_dir) -> Path:
+    """manifest.json of a real export of `trained`."""
+    try:
+        return request.getfixturevalue("exported")
+    except pytest.FixtureLookupError:
+        out = tmp_path_factory.mktemp("mobile-export") / "artifacts"
+        run(ExportConfig(checkpoint=trained, out_dir=out, data_dir=data_dir, formats=("onnx",),
+                         quantizations=("none",), prunings=("none",)), log=lambda line: None)
+        return out / "manifest.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class Embedded:
+    names: list[str]
+    assets: Path       # what the Android app gets
+    models: Path       # what the web demo gets
+    source: Path       # the export's manifest.json
+
+    def manifest(self, folder: Path) -> dict:
+        return json.loads((folder / "manifest.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def embedded(mobile_export, tmp_path_factory) -> Embedded:
+    """The default embed (as `python -m export --embed` does), into temp folders."""
+    root = tmp_path_factory.mktemp("embedded")
+    names = embed(mobile_export, root / "assets", None, root / "models")
+    return Embedded(names, root / "assets", root / "models", mobile_export)
+
+
+@pytest.fixture(scope="session")
+def jvm_run() -> subprocess.CompletedProcess:
+    """run_jvm_tests.sh once: compiles the core (used by the Cli tests too) and runs JUnit."""
+    require(shutil.which("javac") is not None and shutil.which("java") is not None,
+            "javac/java (JDK 17) not installed")
+    require(all(p.is_file() for p in JUNIT_JARS), "Debian's junit4 package is not installed")
+    return subprocess.run(["bash", str(ANDROID / "run_jvm_tests.sh")], capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
+@pytest.fixture(scope="session")
+def java_cli(jvm_run):
+    """Run the app core's Cli (compiled by run_jvm_tests.sh) and parse its JSON output."""
+    assert jvm_run.returncode == 0, jvm_run.stdout[-3000:] + jvm_run.stderr[-3000:]
+    classes = ANDROID / "build" / "jvm" / "main"
+
+    def call(*args: str, stdin: str | None = None) -> object:
+        done = subprocess.run(["java", "-cp", str(classes), CORE_MAIN, *args], input=stdin,
+                              capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+    return call
+
+
+@pytest.fixture(scope="session")
+def web_tools() -> None:
+    require(shutil.which("node") is not None, "node is not installed")
+    require(CHROMIUM.is_file(), f"{CHROMIUM} missing: apt-get install chromium")
+    for pkg in ("playwright-core", "onnxruntime-web"):
+        require((WEB / "node_modules" / pkg / "package.json").is_file(),
+                f"{pkg} missing: run `npm ci --prefix mobile_demo/web`")
+
+
+def node_core(function: str, payload: object) -> object:
+    """Call an export of mobile_demo/web/core.js in node with JSON in and out."""
+    script = (f"import * as core from {json.dumps((WEB / 'core.js').as_uri())};"
+              "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{const a=JSON.parse(s);"
+              f"const r=a.map(x=>core.{function}(...x));"
+              "process.stdout.write(JSON.stringify(r,(k,v)=>ArrayBuffer.isView(v)?Array.from(v):v));});")
+    done = subprocess.run(["node", "--input-type=module", "-e", script], input=json.dumps(payload),
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def write_pgm(path: Path, gray: np.ndarray) -> Path:
+    """Binary 8-bit PGM (P5), what the Java Cli reads."""
+    gray = np.asarray(gray, dtype=np.uint8)
+    path.write_bytes(f"P5 {gray.shape[1]} {gray.shape[0]} 255\n".encode() + gray.tobytes())
+    return path
