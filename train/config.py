@@ -110,9 +110,10 @@ def env_path(var: str, default: str) -> Path:
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, tuple):
-        return ",".join(str(v) for v in value)
-    return str(value)
+    """A default as typed on the command line: lists comma-separated, empty shown as such."""
+    if isinstance(value, (tuple, list)):
+        return ",".join(str(v) for v in value) if value else "(empty)"
+    return str(value) if value != "" else "(empty)"
 
 
 def as_dict(cfg: Any) -> dict[str, Any]:
@@ -121,3 +122,14 @@ def as_dict(cfg: Any) -> dict[str, Any]:
     for k, v in dataclasses.asdict(cfg).items():
         out[k] = str(v) if isinstance(v, Path) else list(v) if isinstance(v, tuple) else v
     return out
+
+
+def reference_table(cls: type, section: str) -> str:
+    """The config reference of one stage as a Markdown table (the README embeds these;
+    tests/test_readme.py fails when the README and the dataclasses disagree)."""
+    lines = [f"### [{section}]", "", "| key | default | meaning |", "|---|---|---|"]
+    for f in dataclasses.fields(cls):
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        shown = _show(default).replace("|", "\\|")
+        lines.append(f"| `{f.name}` | `{shown}` | {f.metadata.get('help', '').replace('|', chr(92) + '|')} |")
+    return "\n".join(lines)
