@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import tempfile
 import warnings
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,9 @@ BACKENDS = ("cpu",)
 EXTENSION = ".onnx"
 CALIBRATION_METHODS = {"minmax": CalibrationMethod.MinMax, "entropy": CalibrationMethod.Entropy,
                        "percentile": CalibrationMethod.Percentile}
+# fp32 ModelProto bytes per source model: the dynamo export (~1-2 s) runs once per model, not once
+# per quantization. Weak keys: an entry goes when its model does.
+_exported: "weakref.WeakKeyDictionary[nn.Module, tuple[str, bytes, int]]" = weakref.WeakKeyDictionary()
 CALIBRATION_BATCH = 64  # images per calibration call; ORT keeps every batch's activations for entropy/percentile
 
 
@@ -57,6 +61,15 @@ def build(model: nn.Module, variant: Variant, calib: torch.Tensor, out: Path,
 
 def export_fp32(model: nn.Module, out: Path, metadata: dict[str, object]) -> int:
     """Write the fp32 graph with metadata, check it, return its default-domain opset."""
+    key = json.dumps(metadata, sort_keys=True)  # the pipeline never changes a source model's weights
+    if _exported.get(model, (None,))[0] != key:
+        _exported[model] = (key, *_export_fp32(model, metadata))
+    _, proto_bytes, opset = _exported[model]
+    out.write_bytes(proto_bytes)
+    return opset
+
+
+def _export_fp32(model: nn.Module, metadata: dict[str, object]) -> tuple[bytes, int]:
     example = torch.zeros(2, 1, 28, 28)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -67,8 +80,7 @@ def export_fp32(model: nn.Module, out: Path, metadata: dict[str, object]) -> int
     for key, value in metadata.items():
         proto.metadata_props.add(key=key, value=json.dumps(value))
     onnx.checker.check_model(proto, full_check=True)
-    onnx.save(proto, str(out))
-    return next(o.version for o in proto.opset_import if o.domain in ("", "ai.onnx"))
+    return proto.SerializeToString(), next(o.version for o in proto.opset_import if o.domain in ("", "ai.onnx"))
 
 
 class CalibrationReader(CalibrationDataReader):
