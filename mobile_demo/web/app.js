@@ -78,7 +78,8 @@ async function bench(state, runner, warmup, iterations) {
 async function benchDocument(state, warmup, iterations) {
   const results = [];
   for (const r of state.runners) {
-    const row = { artifact: r.artifact, sha256: r.sha256, status: r.status, reason: r.reason };
+    const row = { artifact: r.artifact, sha256: r.sha256, status: r.status, reason: r.reason,
+                  runtime: `onnxruntime-web ${ort.env.versions.web} wasm` };
     if (r.status === 'ok') {
       try {
         Object.assign(row, { load_ms: r.load_ms }, await bench(state, r, warmup, iterations));
@@ -97,6 +98,8 @@ async function benchDocument(state, warmup, iterations) {
     method: { warmup, iterations, batch: 1, threads: ort.env.wasm.numThreads,
               clock: `performance.now() (crossOriginIsolated=${self.crossOriginIsolated}: `
                      + `${self.crossOriginIsolated ? '5' : '100'} us resolution in Chromium)` },
+    notes: ['load_ms of the first artifact includes compiling the onnxruntime wasm module',
+            'each timed call is one awaited session.run (its promise overhead included), input = test vector 0'],
     results,
   };
 }
