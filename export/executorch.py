@@ -119,7 +119,10 @@ def quantized(program: torch.export.ExportedProgram, variant: Variant,
             for chunk in torch.split(calib, MAX_BATCH):  # the exported graph accepts at most MAX_BATCH
                 prepared(chunk)
         notes = [f"pt2e int8-static: per-channel symmetric int8 weights, per-tensor int8 activations "
-                 f"calibrated (min/max) on {len(calib)} training images"]
+                 f"calibrated (min/max) on {len(calib)} training images",
+                 "int8-static logits are int8 too (XNNPACK keeps the last linear's output quantized): "
+                 "they step by ~1/255 of the calibrated logit range and saturate at its ends, so max |diff| "
+                 "vs fp32 is several units on extreme logits while top-1 agrees"]
     converted = convert_pt2e(prepared)
     if variant.backend == "portable":
         notes.append("portable int8: quantize/dequantize ops around fp32 matmuls (int8 storage, fp32 compute); "
