@@ -13,6 +13,7 @@ from runtime.config import QUICK, RuntimeConfig
 from runtime.run import build_report, write_report
 from train.config import add_config_flags, config_from_args
 from train.errors import run_cli
+from train.files import ensure_writable_dir
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
             if getattr(args, name) is None:
                 setattr(args, name, value)
     cfg = config_from_args(RuntimeConfig, "runtime", args)
+    ensure_writable_dir(cfg.out_dir, "report")  # before minutes of measuring, not after
     report, samples = build_report(cfg)
     paths = write_report(report, samples, cfg.out_dir)
     for target, rec in report["recommendation"].items():

@@ -59,7 +59,7 @@ def latency_distributions(samples: dict[str, list[float]], title: str) -> str:
     """Box plots of per-call latency (whiskers at p1 and p99; points beyond are not drawn)."""
     names = sorted(samples, key=lambda n: sorted(samples[n])[len(samples[n]) // 2], reverse=True)
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(names) + 1.2))
-    ax.boxplot([samples[n] for n in names], vert=False, whis=(1, 99), showfliers=False)
+    ax.boxplot([samples[n] for n in names], orientation="horizontal", whis=(1, 99), showfliers=False)
     ax.set_yticks(range(1, len(names) + 1), names, fontsize=7)
     ax.set_xscale("log")
     ax.set_xlabel("latency per call (us, log scale); box: p25-p75, line: p50, whiskers: p1-p99")

@@ -8,18 +8,22 @@ a neighbour's load on a shared machine moves both sides of each ratio alike.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 from pathlib import Path
 
-import numpy as np
-import onnxruntime as ort
-import torch
+# numpy's OpenBLAS starts one spinning thread per core at import; with `threads = 1` everywhere
+# else, the numpy candidate gets one too (it must be set before numpy is first imported).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import numpy as np  # noqa: E402
+import onnxruntime as ort  # noqa: E402
+import torch  # noqa: E402
 
-from export.variant import check_input
-from runtime import harness, onnx_fast, runners
-from runtime.manifest import read_manifest, verified_path
-from train.checkpoint import load_model
+from export.variant import check_input  # noqa: E402
+from runtime import harness, onnx_fast, runners  # noqa: E402
+from runtime.manifest import read_manifest, verified_path  # noqa: E402
+from train.checkpoint import load_model  # noqa: E402
 
 
 class Call:

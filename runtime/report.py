@@ -79,18 +79,24 @@ def load_baseline(path: Path) -> dict:
 
 
 def regressions(new_rows: list[dict], old_rows: list[dict], tolerance: float) -> list[dict]:
-    """Rows that got worse than in the baseline: ok -> not ok, p50 up by more than `tolerance`, accuracy down."""
+    """Rows that got worse than in the baseline: ok -> not ok, p50 up by more than `tolerance`, accuracy down.
+    A row that failed before any timing (batch null) stands for every batch and thread count of its pair."""
     def key(r):
         return (r["artifact"], r["runtime"], r["target"], r["batch"], r["threads"])
-    old = {key(r): r for r in old_rows}
-    out = []
-    for r in new_rows:
-        before = old.get(key(r))
-        if before is None or before["status"] != "ok":
+    new = {key(r): r for r in new_rows}
+    out, seen = [], set()
+    for before in old_rows:
+        if before["status"] != "ok":
             continue
+        k = key(before)
+        r = new.get(k) or new.get(k[:3] + (None, None)) or new.get(k[:3] + (None, k[4]))
+        if r is None:
+            continue  # not measured this time (filtered out): nothing to compare
         what = dict(zip(("artifact", "runtime", "target", "batch", "threads"), key(r)))
         if r["status"] != "ok":
-            out.append({**what, "kind": "status", "old": "ok", "new": r["status"], "detail": r["reason"]})
+            if key(r) not in seen:
+                seen.add(key(r))
+                out.append({**what, "kind": "status", "old": "ok", "new": r["status"], "detail": r["reason"]})
             continue
         if before["p50_us"] and r["p50_us"] > before["p50_us"] * (1 + tolerance):
             out.append({**what, "kind": "p50_us", "old": before["p50_us"], "new": r["p50_us"],

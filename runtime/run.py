@@ -21,10 +21,10 @@ REPORT_NAMES = ("latency_report.json", "latency_report.md", "latency_report.html
 
 def load_reference(cfg: RuntimeConfig, manifest: Manifest):
     """The fp32 model and the full test set; the model's top-1 per image is what artifacts must agree with."""
+    model, ckpt = load_model(cfg.checkpoint)
     if manifest.checkpoint_sha256 and sha256_file(cfg.checkpoint) != manifest.checkpoint_sha256:
         raise UserError(f"{cfg.checkpoint} is not the checkpoint {manifest.path} was exported from (sha256 differs); "
                         f"run `python -m export` again, or pass the matching --checkpoint")
-    model, ckpt = load_model(cfg.checkpoint)
     spec = data.get_spec(ckpt["dataset"]["name"])
     images, labels = data.load_test_set(spec, cfg.data_dir).tensors
     with torch.no_grad():

@@ -46,3 +46,12 @@ def test_regressions_list_slower_less_accurate_and_broken_rows():
     new[5]["accuracy"] = 0.97                # 1 pp lower
     found = {(g["artifact"], g["threads"], g["kind"]) for g in regressions(new, old, tolerance=0.2)}
     assert found == {("fp", 1, "p50_us"), ("fp", 2, "status"), ("q8", 2, "accuracy")}
+
+
+def test_a_pair_that_failed_before_timing_regresses_once_against_all_its_old_rows():
+    old = sample_rows()
+    new = [r for r in sample_rows() if r["artifact"] != "fp"]
+    new.append(make_row(artifact="fp", runtime="onnxruntime", target="cpu", status="failed", reason="sha256 mismatch"))
+    found = regressions(new, old, tolerance=0.2)
+    assert [(g["artifact"], g["kind"], g["batch"], g["detail"]) for g in found] == [
+        ("fp", "status", None, "sha256 mismatch")]
