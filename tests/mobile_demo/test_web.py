@@ -10,6 +10,8 @@ import onnxruntime as ort
 
 from mobile_demo.preprocess import to_input
 from runtime.android import validate_device_results
+from runtime.device_results import device_rows
+from runtime.manifest import read_manifest
 from tests.mobile_demo.conftest import CHROMIUM, WEB, write_pgm
 
 DIGIT = 0  # test vector 0: a "7" (index 0 of the MNIST test set)
@@ -59,3 +61,7 @@ def test_benchmark_mode_writes_valid_browser_results(web_tools, embedded, tmp_pa
         assert r["status"] == "ok" and r["sha256"] == a["sha256"], r
         assert r["verification"]["passed"] and r["verification"]["count"] == manifest["test_vectors"]["count"], r
         assert 0 < r["p50_us"] <= r["p90_us"] <= r["p99_us"]
+    # The latency report reads it as fresh browser-wasm rows of the export it came from.
+    rows, info = device_rows("browser-wasm", tmp_path, read_manifest(embedded.source))
+    assert [(r["artifact"], r["status"]) for r in rows] == [(a["name"], "ok") for a in manifest["artifacts"]]
+    assert info["device"]["browser"] == doc["device"]["browser"]
