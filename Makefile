@@ -6,7 +6,9 @@ DATA_DIR ?= data
 # Where the four official MNIST .gz files can be copied from when offline (see README).
 MNIST_GZ_DIR ?= ../shared/data/mnist
 
-.PHONY: help venv data pipeline train test bench clean
+WEB    := mobile_demo/web
+
+.PHONY: help venv web data pipeline train export report test bench config-reference clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -19,7 +21,13 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed  ## create .venv and install the project with its pinned dependencies
 
-data:  ## put the MNIST .gz files in $(DATA_DIR)/MNIST/raw (copied from MNIST_GZ_DIR when it exists)
+$(WEB)/node_modules/.installed: $(WEB)/package-lock.json
+	npm ci --prefix $(WEB) --no-audit --no-fund
+	touch $@
+
+web: $(WEB)/node_modules/.installed  ## install the web demo's npm packages (onnxruntime-web, playwright-core) from its lock file
+
+data:  ## put the MNIST .gz files in data/MNIST/raw (copied from MNIST_GZ_DIR when it exists)
 	@mkdir -p $(DATA_DIR)/MNIST/raw
 	@if [ -d "$(MNIST_GZ_DIR)" ]; then cp -n $(MNIST_GZ_DIR)/*.gz $(DATA_DIR)/MNIST/raw/; \
 	 else echo "note: $(MNIST_GZ_DIR) not found; torchvision will download MNIST if there is network"; fi
@@ -27,13 +35,26 @@ data:  ## put the MNIST .gz files in $(DATA_DIR)/MNIST/raw (copied from MNIST_GZ
 train: venv data  ## train the MLP -> checkpoints/mlp.pt
 	DATA_DIR=$(DATA_DIR) $(PY) -m train
 
-pipeline: train  ## set up and run the whole job: train (export, embed and report follow as they land)
+export: venv data  ## export, verify and embed every artifact -> artifacts/, mobile_demo/*/
+	DATA_DIR=$(DATA_DIR) $(PY) -m export --embed true
 
-test: venv data  ## run the whole test suite
+report: venv web data  ## measure the web demo in headless Chromium, then the latency report -> reports/
+	@if command -v chromium >/dev/null; then \
+	  node $(WEB)/bench.mjs bench --warmup 100 --iterations 1000 --out reports/device_results/browser-wasm.json; \
+	 else echo "note: chromium not installed (apt-get install chromium): the report's browser-wasm rows will say not measured"; fi
+	DATA_DIR=$(DATA_DIR) $(PY) -m runtime
+
+pipeline: train export report  ## set up and run the whole job: train -> export -> embed -> browser bench -> report
+
+test: venv web data  ## run every test: the Java/JUnit suite, then pytest (Python, browser, cross-language)
+	bash mobile_demo/android/run_jvm_tests.sh
 	DATA_DIR=$(DATA_DIR) $(PY) -m pytest
 
-bench: venv data  ## the speed and accuracy targets, measured side by side
-	DATA_DIR=$(DATA_DIR) $(PY) -m pytest tests -m bench -q
+bench: venv data  ## check the speed, size and accuracy targets from one measured run -> reports/bench/bench.json
+	DATA_DIR=$(DATA_DIR) $(PY) -m runtime.bench
+
+config-reference: venv  ## print the config reference (the README's section is this output)
+	@$(PY) -m runtime.config_reference
 
 clean:  ## remove outputs (keeps .venv and data)
 	rm -rf checkpoints artifacts reports
