@@ -55,7 +55,9 @@ def publish(out_dir: Path, run: Path, keep: int) -> None:
     tmp = out_dir.parent / f".{out_dir.name}.{run.name}.tmp"
     os.symlink(os.path.relpath(run, out_dir.parent), tmp)
     os.replace(tmp, out_dir)
-    runs = sorted(p for p in run.parent.iterdir() if p.is_dir() and not p.name.startswith("."))
+    # Only finished runs (manifest.json is written last) are candidates: a concurrent run that is
+    # still writing its folder is never deleted under it.
+    runs = sorted(p for p in run.parent.iterdir() if (p / "manifest.json").is_file())
     for old in runs[:-keep] if keep > 0 else []:
         if old != run:
             shutil.rmtree(old, ignore_errors=True)
