@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import signal
 import sys
 import time
 
@@ -37,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.data_dir is None and os.environ.get("DATA_DIR"):
         args.data_dir = os.environ["DATA_DIR"]  # env beats the file, a flag beats the env
     cfg = config_from_args(ExportConfig, "export", args)
+    # `kill` raises SystemExit like Ctrl-C raises KeyboardInterrupt, so the unfinished run folder is removed.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     start = time.perf_counter()
     manifest_path = run(cfg, log=lambda line: print(line, flush=True))
     rows = manifest.read(manifest_path)["artifacts"]

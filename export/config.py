@@ -28,6 +28,9 @@ class ExportConfig:
     fp32_tolerance: float = option(1e-4, "fp32 artifacts: max abs logit difference vs PyTorch")
     keep_failed: bool = option(False, "keep artifacts that fail verification (listed with status failed)")
     test_vectors: int = option(32, "real test images written to test_vectors.json with expected fp32 logits")
+    threads: int = option(1, "CPU threads for fine-tuning, export and verification (torch, ORT, ExecuTorch); "
+                             "1 because 2 OpenMP threads collapse on a shared 2-core machine (measured 338 vs 28-44 ms "
+                             "per fine-tune step while another process was busy)")
     keep_runs: int = option(3, "finished run folders kept in <out_dir>-runs/ (older ones are deleted)")
     embed: bool = option(False, "after export, copy embed_artifacts into the mobile demos (export.embed)")
     embed_artifacts: tuple[str, ...] = option((), "artifact names to embed (empty: export.embed's defaults)")
@@ -49,7 +52,7 @@ class ExportConfig:
         for name in ("finetune_epochs", "keep_runs"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
-        for name in ("calibration_samples", "test_vectors"):
+        for name in ("calibration_samples", "test_vectors", "threads"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
         if not self.finetune_lr > 0 or self.accuracy_budget_pp < 0 or self.fp32_tolerance < 0:

@@ -43,6 +43,7 @@ class Source:
 def run(cfg: ExportConfig, log: Callable[[str], None] = print) -> Path:
     """Export everything `cfg` asks for; returns the manifest path (inside the published run folder)."""
     runs.check_out_dir(cfg.out_dir)
+    torch.set_num_threads(cfg.threads)  # process-wide: fine-tuning, reference logits, TorchScript runners
     model, ckpt = load_checkpoint(cfg.checkpoint)
     ckpt_sha256 = sha256_file(cfg.checkpoint)  # hashed now: what we loaded, even if the file changes later
     spec = data.get_spec(ckpt["dataset"]["name"])
@@ -163,7 +164,7 @@ def export_one(module: ModuleType, variant: Variant, source: Source, calib: torc
     try:
         with atomic_path(out) as tmp:
             row.notes += module.build(source.model, variant, calib, tmp, **options)
-        check = verify.check(module.load(out), source.logits, test_set)
+        check = verify.check(module.load(out, threads=cfg.threads), source.logits, test_set)
     except Unsupported as e:
         out.unlink(missing_ok=True)
         row.status, row.reason = "unsupported", str(e)
