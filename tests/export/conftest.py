@@ -1,7 +1,7 @@
 """One real export run shared by every export test (and, once moved to tests/conftest.py, by the
 runtime and mobile tests): every registered format x variant from the 3-epoch `trained` checkpoint.
 
-Cost: ~1-2 min on a quiet 2-core machine (two 1-epoch pruning fine-tunes, ~45 artifacts each
+Cost: ~100 s on the 2-core machine (measured 99 s as a pytest fixture at load ~2) (two 1-epoch pruning fine-tunes, ~45 artifacts each
 verified on the full 10k test set); it runs once per session.
 """
 from __future__ import annotations
