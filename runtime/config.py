@@ -31,7 +31,7 @@ class RuntimeConfig:
     cv_warn: float = option(0.5, "coefficient of variation (std/mean) above which a row is flagged noisy")
     accuracy_batch: int = option(256, "batch size for the 10k-image accuracy pass")
     peak_rss: bool = option(True, "measure peak resident memory per artifact in a fresh subprocess (~3 s each)")
-    matmul_size: int = option(1024, "n of the n x n torch.mm timed for the machine's peak FLOP/s (compute floor)")
+    matmul_size: int = option(512, "n of the n x n torch.mm timed for the machine's peak FLOP/s (compute floor)")
     baseline: str = option("", "a previous latency_report.json to compare with (empty: none)")
     regression_tolerance: float = option(0.2, "p50 more than this fraction slower than the baseline is a regression")
 

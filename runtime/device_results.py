@@ -31,15 +31,17 @@ def device_rows(target: str, folder: Path, manifest: Manifest) -> tuple[list[dic
         return [make_row(target=target, status="failed",
                          reason=f"results file {path} is unreadable ({type(e).__name__}: {e}); rerun its benchmark")], None
     by_name = {a.name: a for a in manifest.artifacts}
-    rows = [_row(target, r, by_name, method) for r in results]
+    device = data.get("device") if isinstance(data.get("device"), dict) else {}
+    rows = [_row(target, r, by_name, method, device.get("runtime")) for r in results]
     info = {"file": str(path), "created_utc": data.get("created_utc"), "device": data.get("device"), "method": method}
     return rows, info
 
 
-def _row(target: str, result: dict, by_name: dict, method: dict) -> dict:
+def _row(target: str, result: dict, by_name: dict, method: dict, device_runtime: str | None) -> dict:
     artifact = by_name.get(result.get("artifact"))
     facts = describe_artifact(artifact) if artifact else {"artifact": result.get("artifact")}
-    runtime = result.get("runtime") or {"android": "executorch-android", "browser-wasm": "onnxruntime-web"}.get(target)
+    runtime = (result.get("runtime") or device_runtime
+               or {"android": "executorch-android", "browser-wasm": "onnxruntime-web"}.get(target))
     status, reason = result.get("status", "failed"), result.get("reason")
     if artifact is None:
         status, reason = "stale", "artifact is not in the current manifest"

@@ -1,9 +1,9 @@
 """`python -m runtime.probe`: where the batch-1 time goes, one setting at a time (docs/performance.md).
 
 Every candidate is timed with the report's harness (same warm-up, same timed calls, batch 1,
-one thread) in one process, in `--rounds` interleaved rounds; each round times torch-eager
-too, and the table shows the median over rounds of p50 / torch-eager p50 of that round, so
-a neighbour's load on a shared machine moves both sides of each ratio alike.
+one thread) in one process, in `--rounds` rounds. Each candidate is timed right after a fresh
+torch-eager timing, and its ratio is p50 / that torch-eager p50: a neighbour's load on a shared
+machine then moves both sides of a ratio alike. The table shows the median ratio over rounds.
 """
 from __future__ import annotations
 
@@ -72,6 +72,8 @@ def candidates(manifest_path: Path, checkpoint: Path) -> dict[str, object]:
         "ORT session.run, ENABLE_ALL, sequential, 1 inter-op": ort_run(path["mlp_onnx_fp32"], onnx_fast.session_options(1)),
         "ORT session.run, ENABLE_BASIC": ort_run(path["mlp_onnx_fp32"], basic),
         "ORT session.run, allow_spinning=0": ort_run(path["mlp_onnx_fp32"], no_spin),
+        "ORT session.run, mlp_onnx_int8-dynamic": runners.load("onnxruntime", path["mlp_onnx_int8-dynamic"], 1),
+        "ORT session.run, mlp_onnx_fp32_structured": runners.load("onnxruntime", path["mlp_onnx_fp32_structured"], 1),
     }
     for name in ("mlp_onnx_fp32", "mlp_onnx_int8-dynamic", "mlp_onnx_int8-static", "mlp_onnx_fp32_structured",
                  "mlp_onnx_int8-dynamic_structured", "mlp_onnx_fp32_unstructured"):
@@ -99,11 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     ratios: dict[str, list[float]] = {name: [] for name in others}
     eager_p50 = []
     for _ in range(args.rounds):
-        base = harness.measure(eager, x, method)[0]["p50_us"]
-        eager_p50.append(base)
         for name, runner in others.items():
+            base = harness.measure(eager, x, method)[0]["p50_us"]
+            eager_p50.append(base)
             ratios[name].append(harness.measure(runner, x, method)[0]["p50_us"] / base)
-    print(f"torch-eager (no_grad) p50, median of {args.rounds} rounds: {statistics.median(eager_p50):.1f} us; "
+    print(f"torch-eager (no_grad) p50, median of its {len(eager_p50)} timings: {statistics.median(eager_p50):.1f} us; "
           f"{args.iterations} timed calls after 100 warm-up, batch 1, 1 thread")
     print("| candidate | p50 / torch-eager p50 (median of rounds) | per round |\n|---|---|---|")
     for name, values in ratios.items():

@@ -125,4 +125,6 @@ def write_report(result: dict, samples: dict, out_dir: Path) -> list[Path]:
         f.write(render.markdown(result))
     with atomic_write(paths[2], "w") as f:
         f.write(render.html(result, samples))
+    for path in paths:
+        path.chmod(0o644)  # temp files are created 0600; reports are meant to be read and served
     return paths
