@@ -7,7 +7,6 @@ import shutil
 import subprocess
 
 import matplotlib.image
-import numpy as np
 
 from runtime.plots import pareto_front
 from tests.conftest import require
@@ -50,5 +49,5 @@ def test_html_plots_decode_and_render_in_chromium(quick_report, tmp_path):
 
 def test_pareto_front_keeps_points_nothing_beats():
     points = [(10, 0.97, "a"), (20, 0.98, "b"), (15, 0.96, "c"), (30, 0.985, "d"), (40, 0.98, "e")]
+    # c is slower and less accurate than a; e is slower than b at the same accuracy
     assert [p[2] for p in pareto_front(points)] == ["a", "b", "d"]
-    assert np.isfinite([p[0] for p in points]).all()

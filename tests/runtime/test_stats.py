@@ -47,3 +47,13 @@ def test_constant_samples_have_zero_cv():
 def test_too_few_samples_is_an_error():
     with pytest.raises(ValueError, match="at least 2"):
         stats.summarize(np.array([1000]), batch=1, cv_warn=0.5)
+
+
+def test_compute_floor_is_flops_over_the_best_rate_at_or_below_each_thread_count():
+    from runtime import floor
+    assert floor.model_flops(784, 800, 10) == 2 * (784 * 800 + 800 * 10)  # 1,270,400
+    got = floor.floor_from_rates(1_000_000, (1, 32), {1: 50e9, 2: 20e9})
+    assert got["floor_us"]["1"]["1"] == pytest.approx(20.0)    # 1e6 FLOP / 50e9 FLOP/s
+    assert got["floor_us"]["2"]["32"] == pytest.approx(640.0)  # 2 threads measured slower: 1 thread's rate
+    assert got["measured_gflops"] == {"1": 50.0, "2": 20.0}
+    assert floor.peak_matmul_flops(64, 1, repeats=2) > 1e8  # a real torch.mm, at least 0.1 GFLOP/s
