@@ -57,4 +57,4 @@ config-reference: venv  ## print the config reference (the README's section is t
 	@$(PY) -m runtime.config_reference
 
 clean:  ## remove outputs (keeps .venv and data)
-	rm -rf checkpoints artifacts reports
+	rm -rf checkpoints artifacts artifacts-runs reports

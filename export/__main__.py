@@ -6,7 +6,6 @@ failed (built or verified wrongly; the others are still written), 2 for bad inpu
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import signal
 import sys
@@ -19,22 +18,10 @@ from train.config import add_config_flags, config_from_args
 from train.errors import run_cli
 
 
-def bare_switches(argv: list[str]) -> list[str]:
-    """Let a bool flag stand alone (`--embed`, `--keep-failed`) as well as take a value (`--embed false`)."""
-    switches = {"--" + f.name.replace("_", "-") for f in dataclasses.fields(ExportConfig) if f.type in (bool, "bool")}
-    out = []
-    for i, arg in enumerate(argv):
-        out.append(arg)
-        following = argv[i + 1] if i + 1 < len(argv) else None
-        if arg in switches and (following is None or following.startswith("--")):
-            out.append("true")
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m export", description=__doc__)
     add_config_flags(parser, ExportConfig)
-    args = parser.parse_args(bare_switches(sys.argv[1:] if argv is None else list(argv)))
+    args = parser.parse_args(argv)
     if args.data_dir is None and os.environ.get("DATA_DIR"):
         args.data_dir = os.environ["DATA_DIR"]  # env beats the file, a flag beats the env
     cfg = config_from_args(ExportConfig, "export", args)

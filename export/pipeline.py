@@ -44,7 +44,7 @@ def run(cfg: ExportConfig, log: Callable[[str], None] = print) -> Path:
     """Export everything `cfg` asks for; returns the manifest path (inside the published run folder)."""
     runs.check_out_dir(cfg.out_dir)
     torch.set_num_threads(cfg.threads)  # process-wide: fine-tuning, reference logits, TorchScript runners
-    model, ckpt = load_checkpoint(cfg.checkpoint)
+    model, ckpt = checkpoint.load_model(cfg.checkpoint)
     ckpt_sha256 = sha256_file(cfg.checkpoint)  # hashed now: what we loaded, even if the file changes later
     spec = data.get_spec(ckpt["dataset"]["name"])
     check_data_identity(ckpt, spec, cfg.data_dir)
@@ -78,16 +78,6 @@ def run(cfg: ExportConfig, log: Callable[[str], None] = print) -> Path:
         raise
     runs.publish(cfg.out_dir, run_dir, cfg.keep_runs)
     return run_dir / "manifest.json"
-
-
-def load_checkpoint(path: Path) -> tuple[torch.nn.Module, dict[str, Any]]:
-    """train.checkpoint.load_model, plus the OSError torch raises for some truncated zip files
-    ("[Errno 22] Invalid argument" from its zip reader), as the same one-line error."""
-    try:
-        return checkpoint.load_model(path)
-    except OSError as e:
-        raise UserError(f"checkpoint {path} is truncated or unreadable ({e}); "
-                        f"delete it and run `python -m train` again") from None
 
 
 def check_data_identity(ckpt: dict[str, Any], spec: data.DatasetSpec, data_dir: Path) -> None:

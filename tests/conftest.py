@@ -1,4 +1,5 @@
-"""Session fixtures shared by every stage's tests: real MNIST on disk and one trained checkpoint.
+"""Session fixtures shared by every stage's tests: real MNIST on disk, one trained checkpoint
+and one full export of it.
 
 CI copies the official .gz files into data/MNIST/raw (see .ci/run); locally the same copy is
 made from ../shared/data/mnist when it is there. With CI=true nothing may be skipped for a
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from export.config import ExportConfig
+from export.pipeline import run as export_run
 from train.train import TrainConfig, fit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,3 +48,13 @@ def trained(tmp_path_factory, data_dir) -> Path:
     out = tmp_path_factory.mktemp("checkpoints")
     fit(TrainConfig(data_dir=data_dir, out_dir=out, epochs=3))
     return out / "mlp.pt"
+
+
+@pytest.fixture(scope="session")
+def exported(tmp_path_factory, trained, data_dir) -> Path:
+    """manifest.json of a default export (every format x variant) of `trained`, as `python -m export`
+    makes it: `<tmp>/artifacts` is the symlink to the run folder. ~1.5 min on a quiet 2-core machine
+    (two 1-epoch pruning fine-tunes, ~45 artifacts each verified on the 10k test set), once a session."""
+    out = tmp_path_factory.mktemp("export") / "artifacts"
+    export_run(ExportConfig(checkpoint=trained, out_dir=out, data_dir=data_dir), log=lambda line: None)
+    return out / "manifest.json"

@@ -37,7 +37,8 @@ def load_raw(path: Path, what: str = "checkpoint") -> dict[str, Any]:
         raise UserError(f"{what} {path} not found; run `python -m train` first (or pass the right path)")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, pickle.UnpicklingError, zipfile.BadZipFile, EOFError, ValueError) as e:
+    # OSError: torch's zip reader raises "[Errno 22] Invalid argument" for some truncations.
+    except (RuntimeError, OSError, pickle.UnpicklingError, zipfile.BadZipFile, EOFError, ValueError) as e:
         raise UserError(f"{what} {path} is truncated or not a PyTorch checkpoint ({str(e).splitlines()[0][:100]}); "
                         f"delete it and run `python -m train` again") from None
     if not isinstance(obj, dict):

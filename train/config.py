@@ -95,7 +95,9 @@ def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> None:
         flag = "--" + f.name.replace("_", "-")
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
         text = f"{f.metadata.get('help', '')} (default: {_show(default)})".replace("%", "%%")  # argparse formats help with %
-        parser.add_argument(flag, dest=f.name, default=None, metavar=f.name.upper(), help=text)
+        # A bool flag may stand alone (`--embed`) or take a value (`--embed false`).
+        switch = {"nargs": "?", "const": "true"} if typing.get_type_hints(cls)[f.name] is bool else {}
+        parser.add_argument(flag, dest=f.name, default=None, metavar=f.name.upper(), help=text, **switch)
 
 
 def config_from_args(cls: type[C], section: str, args: argparse.Namespace) -> C:

@@ -30,10 +30,3 @@ def test_unknown_key_in_file_is_an_error():
 def test_bad_values_are_rejected(kw):
     with pytest.raises(ValueError):
         ExportConfig(**kw)
-
-
-def test_bool_flags_stand_alone_or_take_a_value():
-    from export.__main__ import bare_switches
-    assert bare_switches(["--embed"]) == ["--embed", "true"]
-    assert bare_switches(["--keep-failed", "--formats", "onnx"]) == ["--keep-failed", "true", "--formats", "onnx"]
-    assert bare_switches(["--embed", "false"]) == ["--embed", "false"]

@@ -1,48 +1,23 @@
-"""Fixtures for the mobile demo tests: one real export embedded into temp folders, tool checks.
-
-`mobile_export` uses the shared `exported` fixture when it is visible here (it lives in
-tests/export/conftest.py until it moves to tests/conftest.py); otherwise it makes a small real
-export of its own (ONNX fp32 only, ~20 s) from the same `trained` checkpoint.
-"""
+"""Fixtures for the mobile demo tests: the shared real export embedded into temp folders, tool checks."""
 from __future__ import annotations
 
 import dataclasses
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-# mobile_demo/ (the Python preprocessing reference) and tests/ are not installed packages: make
-# them importable under a bare `pytest` too, not only `python -m pytest` from the repo root.
-if str(Path(__file__).resolve().parents[2]) not in sys.path:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from export.config import ExportConfig  # noqa: E402
-from export.embed import embed  # noqa: E402
-from export.pipeline import run  # noqa: E402
-from tests.conftest import ROOT, require  # noqa: E402
+from export.embed import embed
+from tests.conftest import ROOT, require
 
 ANDROID = ROOT / "mobile_demo" / "android"
 WEB = ROOT / "mobile_demo" / "web"
 CORE_MAIN = "org.mnistdeploy.demo.core.Cli"
 JUNIT_JARS = (Path("/usr/share/java/junit4.jar"), Path("/usr/share/java/hamcrest-core.jar"))
 CHROMIUM = Path("/usr/bin/chromium")
-
-
-@pytest.fixture(scope="session")
-def mobile_export(request, tmp_path_factory, trained, data_dir) -> Path:
-    """manifest.json of a real export of `trained`."""
-    try:
-        return request.getfixturevalue("exported")
-    except pytest.FixtureLookupError:
-        out = tmp_path_factory.mktemp("mobile-export") / "artifacts"
-        run(ExportConfig(checkpoint=trained, out_dir=out, data_dir=data_dir, formats=("onnx",),
-                         quantizations=("none",), prunings=("none",)), log=lambda line: None)
-        return out / "manifest.json"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,11 +32,11 @@ class Embedded:
 
 
 @pytest.fixture(scope="session")
-def embedded(mobile_export, tmp_path_factory) -> Embedded:
+def embedded(exported, tmp_path_factory) -> Embedded:
     """The default embed (as `python -m export --embed` does), into temp folders."""
     root = tmp_path_factory.mktemp("embedded")
-    names = embed(mobile_export, root / "assets", None, root / "models")
-    return Embedded(names, root / "assets", root / "models", mobile_export)
+    names = embed(exported, root / "assets", None, root / "models")
+    return Embedded(names, root / "assets", root / "models", exported)
 
 
 @pytest.fixture(scope="session")

@@ -14,9 +14,7 @@ from runtime.android import validate_device_results
 from train.errors import UserError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if ROOT not in sys.path:  # tests/ is not an installed package; a bare `pytest` needs this
-    sys.path.insert(0, ROOT)
-from tests.conftest import require  # noqa: E402
+from tests.conftest import require
 
 
 def _run(args, env_path, tmp_path):
