@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
+from export.manifest import read, verified_file
 from export.variant import Variant
 from train.errors import UserError, run_cli
 from train.files import atomic_write_json, sha256_file
@@ -35,24 +35,11 @@ DEFAULT_NAMES = (
 WEB_FORMATS = ("onnx",)  # onnxruntime-web runs ONNX only
 
 
-def _inside(folder: Path, rel: str, what: str) -> Path:
-    """A manifest path, refused if it leaves the manifest's folder."""
-    path = (folder / rel).resolve()
-    if not path.is_relative_to(folder.resolve()):
-        raise UserError(f"{what} path {rel!r} leaves the manifest's folder {folder}; "
-                        f"the manifest is corrupt: re-run `python -m export`")
-    return path
-
-
-def _copy_checked(src: Path, dst: Path, sha256: str, what: str) -> None:
-    if not src.is_file():
-        raise UserError(f"{what} file {src} is missing; re-run `python -m export`")
-    if sha256_file(src) != sha256:
-        raise UserError(f"{what} {src} does not match the manifest's sha256 (changed since export); "
-                        f"re-run `python -m export` before embedding")
-    shutil.copyfile(src, dst)
+def _copy_checked(src_dir: Path, relative: str, sha256: str, dst: Path) -> None:
+    """Copy a manifest file whose path and hash are verified first, then verify the copy."""
+    shutil.copyfile(verified_file(src_dir, relative, sha256), dst)
     if sha256_file(dst) != sha256:
-        raise UserError(f"copy of {what} to {dst} is corrupt (sha256 differs); check the disk and retry")
+        raise UserError(f"copy of {relative} to {dst} is corrupt (sha256 differs); check the disk and retry")
 
 
 def select(manifest: dict, names: tuple[str, ...], strict: bool) -> list[dict]:
@@ -88,11 +75,9 @@ def _write_folder(target: Path, manifest: dict, rows: list[dict], src_dir: Path)
     old = target.parent / f".{target.name}.old"
     try:
         tv = manifest["test_vectors"]
-        _copy_checked(_inside(src_dir, tv["path"], "test vectors"), tmp / Path(tv["path"]).name,
-                      tv["sha256"], "test vectors")
+        _copy_checked(src_dir, tv["path"], tv["sha256"], tmp / Path(tv["path"]).name)
         for a in rows:
-            _copy_checked(_inside(src_dir, a["path"], a["name"]), tmp / Path(a["path"]).name,
-                          a["sha256"], f"artifact {a['name']}")
+            _copy_checked(src_dir, a["path"], a["sha256"], tmp / Path(a["path"]).name)
         trimmed = dict(manifest, artifacts=[dict(a, path=Path(a["path"]).name) for a in rows],
                        test_vectors=dict(tv, path=Path(tv["path"]).name))
         atomic_write_json(tmp / "manifest.json", trimmed)
@@ -113,12 +98,7 @@ def embed(manifest_path: Path, assets_dir: Path = ANDROID_ASSETS, names: tuple[s
           web_dir: Path | None = WEB_MODELS) -> list[str]:
     """Copy `names` (default DEFAULT_NAMES) from the export at `manifest_path` into the demos."""
     manifest_path = Path(manifest_path)
-    if not manifest_path.is_file():
-        raise UserError(f"manifest {manifest_path} not found; run `python -m export` first")
-    try:
-        manifest = json.loads(manifest_path.read_text())
-    except json.JSONDecodeError as e:
-        raise UserError(f"manifest {manifest_path} is not valid JSON ({e}); re-run `python -m export`") from None
+    manifest = read(manifest_path)
     rows = select(manifest, tuple(names) if names else DEFAULT_NAMES, strict=bool(names))
     src_dir = manifest_path.parent
     _write_folder(Path(assets_dir), manifest, rows, src_dir)

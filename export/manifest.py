@@ -18,6 +18,7 @@ from train.files import atomic_write_json, sha256_file
 
 SCHEMA_VERSION = 1
 STATUSES = ("ok", "failed", "unsupported")
+REQUIRED = ("schema_version", "checkpoint", "reference", "accuracy_budget_pp", "artifacts")
 VERSIONED_PACKAGES = ("torch", "torchvision", "torchao", "onnx", "onnxruntime", "onnxscript", "executorch", "numpy")
 
 
@@ -63,35 +64,60 @@ def write(path: Path, header: dict[str, Any], artifacts: list[Artifact]) -> dict
     return manifest
 
 
+class ArtifactError(UserError):
+    """One artifact's file cannot be used (outside the folder, missing, hash differs). A reader that
+    goes on with the other artifacts (the latency report) catches it and records a failed row."""
+
+
 def read(path: Path) -> dict[str, Any]:
     """A manifest, with one-line errors for a missing, unreadable or foreign file."""
     path = Path(path)
     if path.is_dir():
         path = path / "manifest.json"
+    fix = "run `python -m export` to write a fresh one"
     try:
         manifest = json.loads(path.read_text())
     except FileNotFoundError:
-        raise UserError(f"manifest {path} not found; run `python -m export` first") from None
+        raise UserError(f"manifest {path} not found; {fix} (or pass the right path)") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise UserError(f"manifest {path} is not valid JSON ({e}); run `python -m export` again") from None
-    if not isinstance(manifest, dict) or manifest.get("schema_version") != SCHEMA_VERSION:
-        raise UserError(f"manifest {path} has schema_version {manifest.get('schema_version') if isinstance(manifest, dict) else None!r}, "
-                        f"expected {SCHEMA_VERSION}; re-export with this version of `python -m export`")
+        raise UserError(f"manifest {path} is not valid JSON ({e}); {fix}") from None
+    if not isinstance(manifest, dict):
+        raise UserError(f"manifest {path} is not a JSON object; {fix}")
+    if manifest.get("schema_version") != SCHEMA_VERSION:
+        raise UserError(f"manifest {path} has schema_version {manifest.get('schema_version')!r}, this checkout "
+                        f"reads {SCHEMA_VERSION}; {fix} with this checkout")
+    missing = [k for k in REQUIRED if k not in manifest]
+    if missing:
+        raise UserError(f"manifest {path} lacks {missing}; {fix}")
     return manifest
 
 
-def resolve(manifest_path: Path, row: dict[str, Any], check_sha256: bool = True) -> Path:
-    """The file of a manifest row, refused if it leaves the manifest's folder or its hash differs."""
-    root = Path(manifest_path).resolve().parent
-    if not row.get("path"):
-        raise UserError(f"artifact {row.get('name')!r} has no file (status {row.get('status')}: {row.get('reason')})")
-    target = (root / row["path"]).resolve()
-    if not target.is_relative_to(root):
-        raise UserError(f"artifact {row['name']!r} path {row['path']!r} leaves the manifest folder {root}; "
-                        f"refusing to load it")
-    if not target.is_file():
-        raise UserError(f"artifact file {target} is missing; run `python -m export` again")
-    if check_sha256 and sha256_file(target) != row.get("sha256"):
-        raise UserError(f"artifact file {target} does not match the manifest's sha256 (changed or corrupt); "
-                        f"run `python -m export` again")
+def inside(folder: Path, relative: str) -> Path:
+    """`folder / relative`, refusing anything that resolves outside `folder` (absolute paths, `..`,
+    symlinks pointing out): a manifest must never make a reader open an arbitrary file."""
+    folder = Path(folder).resolve()
+    if Path(relative).is_absolute():
+        raise ArtifactError(f"path {relative!r} is absolute; manifest paths must be relative to {folder}")
+    target = (folder / relative).resolve()
+    if not target.is_relative_to(folder):
+        raise ArtifactError(f"path {relative!r} leaves the manifest's folder {folder}; refused")
     return target
+
+
+def verified_file(folder: Path, relative: str | None, sha256: str | None) -> Path:
+    """The file at `relative`, checked to be inside `folder` and to match `sha256` BEFORE any load."""
+    if not relative or not sha256:
+        raise ArtifactError("the manifest gives no path or sha256 for this file")
+    target = inside(folder, relative)
+    if not target.is_file():
+        raise ArtifactError(f"file {relative} is missing from {folder}; re-run `python -m export`")
+    actual = sha256_file(target)
+    if actual != sha256:
+        raise ArtifactError(f"sha256 mismatch: {relative} is {actual[:12]}..., the manifest says {sha256[:12]}... "
+                            f"(changed or corrupt); not loaded: re-run `python -m export`")
+    return target
+
+
+def resolve(manifest_path: Path, row: dict[str, Any]) -> Path:
+    """The verified file of one manifest row (see verified_file)."""
+    return verified_file(Path(manifest_path).resolve().parent, row.get("path"), row.get("sha256"))

@@ -1,5 +1,6 @@
-"""Our own reader of artifacts/manifest.json (contract: docs/manifest.md).
+"""The report's typed view of artifacts/manifest.json (contract: docs/manifest.md).
 
+Parsing and the safety checks are export.manifest's (one implementation for every reader).
 A broken manifest is the user's problem (UserError: re-run the export). A broken *artifact*
 is a row of the report: `verified_path` raises ArtifactError with the reason, and the
 caller records a `failed` row and goes on to the next artifact.
@@ -7,20 +8,14 @@ caller records a `failed` row and goes on to the next artifact.
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import Any
 
+from export.manifest import ArtifactError, inside, read, verified_file
 from train.errors import UserError
-from train.files import sha256_file
 
-SCHEMA_VERSION = 1
-REQUIRED = ("schema_version", "checkpoint", "reference", "accuracy_budget_pp", "artifacts")
+__all__ = ["Artifact", "ArtifactError", "Manifest", "inside", "read_manifest", "verified_path"]
 ARTIFACT_REQUIRED = ("name", "format", "backend", "quantization", "pruning", "path", "sha256", "status")
-
-
-class ArtifactError(Exception):
-    """This artifact cannot be used; the message is the row's reason."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,21 +47,8 @@ class Manifest:
 def read_manifest(path: Path) -> Manifest:
     """Parse and validate the manifest; any structural problem is one UserError naming the fix."""
     path = Path(path)
+    raw = read(path)
     fix = "run `python -m export` to write a fresh one"
-    try:
-        raw = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise UserError(f"manifest {path} not found; {fix} (or pass --manifest)") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise UserError(f"manifest {path} is not valid JSON ({e}); {fix}") from None
-    if not isinstance(raw, dict):
-        raise UserError(f"manifest {path} is not a JSON object; {fix}")
-    missing = [k for k in REQUIRED if k not in raw]
-    if missing:
-        raise UserError(f"manifest {path} lacks {missing}; {fix}")
-    if raw["schema_version"] != SCHEMA_VERSION:
-        raise UserError(f"manifest {path} has schema_version {raw['schema_version']!r}, this runtime reads "
-                        f"{SCHEMA_VERSION}; {fix} with this checkout")
     artifacts = tuple(_artifact(path, i, entry) for i, entry in enumerate(raw["artifacts"]))
     names = [a.name for a in artifacts]
     if len(set(names)) != len(names):
@@ -91,27 +73,6 @@ def _artifact(path: Path, index: int, entry: Any) -> Artifact:
                     size_bytes=entry.get("size_bytes"), entry=entry)
 
 
-def inside(folder: Path, relative: str) -> Path:
-    """`folder / relative`, refusing anything that resolves outside `folder` (absolute paths,
-    `..`, symlinks pointing out): a manifest must not make us read arbitrary files."""
-    folder = folder.resolve()
-    if Path(relative).is_absolute():
-        raise ArtifactError(f"path {relative!r} is absolute; manifest paths must be relative to {folder}")
-    target = (folder / relative).resolve()
-    if not target.is_relative_to(folder):
-        raise ArtifactError(f"path {relative!r} leaves the manifest's folder {folder}; refused")
-    return target
-
-
 def verified_path(manifest: Manifest, artifact: Artifact) -> Path:
     """The artifact's file, checked to be inside the folder and to match its sha256 BEFORE any load."""
-    if not artifact.path or not artifact.sha256:
-        raise ArtifactError("manifest gives no path or sha256 for this artifact")
-    target = inside(manifest.folder, artifact.path)
-    if not target.is_file():
-        raise ArtifactError(f"file {artifact.path} is missing from {manifest.folder}; re-run `python -m export`")
-    actual = sha256_file(target)
-    if actual != artifact.sha256:
-        raise ArtifactError(f"sha256 mismatch: {artifact.path} is {actual[:12]}..., the manifest says "
-                            f"{artifact.sha256[:12]}...; not loaded (re-run `python -m export`)")
-    return target
+    return verified_file(manifest.folder, artifact.path, artifact.sha256)
