@@ -6,7 +6,6 @@ failed (built or verified wrongly; the others are still written), 2 for bad inpu
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 import time
@@ -22,8 +21,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m export", description=__doc__)
     add_config_flags(parser, ExportConfig)
     args = parser.parse_args(argv)
-    if args.data_dir is None and os.environ.get("DATA_DIR"):
-        args.data_dir = os.environ["DATA_DIR"]  # env beats the file, a flag beats the env
     cfg = config_from_args(ExportConfig, "export", args)
     # `kill` raises SystemExit like Ctrl-C raises KeyboardInterrupt, so the unfinished run folder is removed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))

@@ -44,9 +44,10 @@ class Artifact:
         assert self.status in STATUSES, self.status
 
 
-def versions() -> dict[str, str]:
+def versions(packages: tuple[str, ...] = VERSIONED_PACKAGES) -> dict[str, str]:
+    """Installed versions of `packages` (and Python), "not installed" for the absent ones."""
     out = {"python": platform.python_version()}
-    for name in VERSIONED_PACKAGES:
+    for name in packages:
         try:
             out[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:

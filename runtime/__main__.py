@@ -6,7 +6,6 @@ any did not (the report is written either way, so CI can gate on it and still sh
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from runtime.config import QUICK, RuntimeConfig
@@ -23,8 +22,6 @@ def main(argv: list[str] | None = None) -> int:
                         help="smoke-test counts (" + ", ".join(f"{k}={v}" for k, v in QUICK.items())
                              + ") unless given explicitly; the report's method block says so")
     args = parser.parse_args(argv)
-    if args.data_dir is None and os.environ.get("DATA_DIR"):
-        args.data_dir = os.environ["DATA_DIR"]  # env beats the file, a flag beats the env
     if args.quick:
         for name, value in QUICK.items():
             if getattr(args, name) is None:

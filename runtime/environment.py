@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import datetime
-import importlib.metadata
 import os
 import platform
 import subprocess
 from pathlib import Path
+
+from export.manifest import versions
 
 PACKAGES = ("torch", "onnxruntime", "onnxruntime-gpu", "onnx", "executorch", "numpy", "matplotlib")
 
@@ -34,16 +35,6 @@ def git_commit() -> str:
     return head + ("+dirty" if dirty else "")
 
 
-def versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
 def all_cores() -> int:
     """Cores this process may run on (the affinity mask), which is what a thread pool can use."""
     try:
@@ -59,7 +50,7 @@ def describe(threads: list[int], harness_overhead: dict) -> dict:
         "cores": all_cores(),
         "threads": threads,
         "platform": platform.platform(),
-        "versions": versions(),
+        "versions": versions(PACKAGES),
         "git_commit": git_commit(),
         "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         # A shared machine's load moves absolute numbers; compare ratios within one report.

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from train.config import add_config_flags, config_from_args
@@ -14,8 +13,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m train", description=__doc__)
     add_config_flags(parser, TrainConfig)
     args = parser.parse_args(argv)
-    if args.data_dir is None and os.environ.get("DATA_DIR"):
-        args.data_dir = os.environ["DATA_DIR"]  # env beats the file, a flag beats the env
     cfg = config_from_args(TrainConfig, "train", args)
     metrics = fit(cfg)
     print(f"done: test_accuracy {metrics['test_accuracy']:.4f} (best epoch {metrics['best_epoch']}, "

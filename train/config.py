@@ -101,14 +101,12 @@ def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> None:
 
 
 def config_from_args(cls: type[C], section: str, args: argparse.Namespace) -> C:
+    """The stage config: defaults < config file < env DATA_DIR (for data_dir) < flags."""
     file_values = read_config_file(args.config)
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls)}
+    if "data_dir" in overrides and overrides["data_dir"] is None and os.environ.get("DATA_DIR"):
+        overrides["data_dir"] = os.environ["DATA_DIR"]
     return build_config(cls, section, file_values, overrides)
-
-
-def env_path(var: str, default: str) -> Path:
-    """A path default that an environment variable may override (e.g. DATA_DIR)."""
-    return Path(os.environ.get(var) or default)
 
 
 def _show(value: Any) -> str:

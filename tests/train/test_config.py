@@ -39,3 +39,14 @@ def test_bad_types_say_which_key(tmp_path):
     bad.write_text("[train\nepochs = 3")
     with pytest.raises(UserError, match="not valid TOML"):
         config_from_args(TrainConfig, "train", parse(["--config", str(bad)]))
+
+
+def test_data_dir_env_beats_the_file_and_a_flag_beats_the_env(tmp_path, monkeypatch):
+    cfg_file = tmp_path / "p.toml"
+    cfg_file.write_text('[train]\ndata_dir = "from-file"\n')
+    monkeypatch.setenv("DATA_DIR", "from-env")
+    assert str(config_from_args(TrainConfig, "train", parse(["--config", str(cfg_file)])).data_dir) == "from-env"
+    flagged = parse(["--config", str(cfg_file), "--data-dir", "from-flag"])
+    assert str(config_from_args(TrainConfig, "train", flagged).data_dir) == "from-flag"
+    monkeypatch.delenv("DATA_DIR")
+    assert str(config_from_args(TrainConfig, "train", parse(["--config", str(cfg_file)])).data_dir) == "from-file"
