@@ -65,7 +65,10 @@ def recommendation_lines(report: dict) -> list[str]:
     lines = []
     for target, rec in report["recommendation"].items():
         if rec is None:
-            lines.append(f"- {target}: none (no ok artifact row within the accuracy budget at batch 1, 1 thread)")
+            unmeasured = {r["reason"] for r in report["rows"] if r["target"] == target and r["status"] == "not measured"}
+            why = ("not measured: " + "; ".join(sorted(unmeasured)) if unmeasured
+                   else "no ok artifact row within the accuracy budget at batch 1, 1 thread")
+            lines.append(f"- {target}: none ({why})")
         else:
             ratio = f", {rec['ratio_to_eager']:.3f}x torch-eager" if rec["ratio_to_eager"] else ""
             lines.append(f"- {target}: **{rec['artifact']}** via {rec['runtime']}: p50 {rec['p50_us']:.1f} us{ratio}")

@@ -8,6 +8,7 @@ import subprocess
 
 import matplotlib.image
 
+from runtime import render
 from runtime.plots import pareto_front
 from tests.conftest import require
 
@@ -51,3 +52,12 @@ def test_pareto_front_keeps_points_nothing_beats():
     points = [(10, 0.97, "a"), (20, 0.98, "b"), (15, 0.96, "c"), (30, 0.985, "d"), (40, 0.98, "e")]
     # c is slower and less accurate than a; e is slower than b at the same accuracy
     assert [p[2] for p in pareto_front(points)] == ["a", "b", "d"]
+
+
+def test_a_target_without_a_recommendation_says_why():
+    report = {"recommendation": {"cuda": None, "cpu": None},
+              "rows": [{"target": "cuda", "status": "not measured", "reason": "no CUDA device"},
+                       {"target": "cpu", "status": "failed", "reason": "boom"}]}
+    lines = render.recommendation_lines(report)
+    assert lines == ["- cuda: none (not measured: no CUDA device)",
+                     "- cpu: none (no ok artifact row within the accuracy budget at batch 1, 1 thread)"]
