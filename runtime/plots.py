@@ -28,11 +28,13 @@ def pareto_front(points: list[tuple[float, float, str]]) -> list[tuple[float, fl
 
 
 def accuracy_vs_latency(target: str, points: list[tuple[float, float, str]]) -> str:
-    fig, ax = plt.subplots(figsize=(8, 5))
-    ax.scatter([p[0] for p in points], [p[1] * 100 for p in points], color="tab:blue", zorder=2)
-    for p50, acc, label in points:
-        ax.annotate(label, (p50, acc * 100), fontsize=7, xytext=(4, 2), textcoords="offset points")
+    fig, ax = plt.subplots(figsize=(9, 5.5))
+    ax.scatter([p[0] for p in points], [p[1] * 100 for p in points], color="tab:blue", alpha=0.6, zorder=2,
+               label="other artifact x runtime rows (all listed in the tables)")
     front = pareto_front(points)
+    # Only the front is labelled: with ~50 points, labelling all of them made the plot unreadable.
+    for p50, acc, label in front:
+        ax.annotate(label, (p50, acc * 100), fontsize=7, xytext=(5, -10), textcoords="offset points")
     ax.plot([p[0] for p in front], [p[1] * 100 for p in front], color="tab:red", marker="o",
             label="Pareto front (faster or more accurate than every other point)", zorder=3)
     ax.set_xscale("log")
