@@ -25,7 +25,7 @@ from export.prune import FineTune, Structured, Unstructured, prune
 from export.variant import Unsupported, Variant
 from train import checkpoint, data
 from train.config import as_dict
-from train.errors import UserError
+from train.errors import UserError, one_line
 from train.files import atomic_path, atomic_write_json, sha256_file
 
 TAMPER_IMAGES = 3  # recomputed test accuracy may differ from the recorded one by this many images (CPU vs CUDA)
@@ -161,7 +161,7 @@ def export_one(module: ModuleType, variant: Variant, source: Source, calib: torc
         return row
     except Exception as e:  # noqa: BLE001 - a backend throwing is a failed row, the others still run
         out.unlink(missing_ok=True)
-        row.status, row.reason = "failed", f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0][:300]}"
+        row.status, row.reason = "failed", one_line(e)
         return row
     row.seconds = round(time.perf_counter() - start, 2)
     row.test_accuracy = check.test_accuracy

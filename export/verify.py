@@ -34,9 +34,27 @@ def reference_logits(model: nn.Module, test_set: TensorDataset) -> np.ndarray:
     return torch.cat([model(images[i:i + BATCH]) for i in range(0, len(images), BATCH)]).numpy()
 
 
+def predict_all(runner: Runner, images: np.ndarray, batch: int = BATCH) -> np.ndarray:
+    """Logits for every image, `batch` at a time, through the runner's own predict()."""
+    outs = []
+    for start in range(0, len(images), batch):
+        chunk = images[start:start + batch]
+        logits = np.asarray(runner.predict(chunk))
+        if logits.ndim != 2 or logits.shape[0] != len(chunk):
+            raise RuntimeError(f"predict returned shape {list(logits.shape)} for {len(chunk)} images; "
+                               f"expected [{len(chunk)}, classes]")
+        outs.append(logits)
+    return np.concatenate(outs)
+
+
+def within_budget(accuracy: float, reference: float, budget_pp: float) -> bool:
+    """At most `budget_pp` percentage points below the reference (1e-9: float round-off only)."""
+    return (reference - accuracy) * 100.0 <= budget_pp + 1e-9
+
+
 def check(runner: Runner, expected: np.ndarray, test_set: TensorDataset) -> Check:
     images, labels = test_set.tensors
-    got = np.concatenate([runner.predict(images[i:i + BATCH].numpy()) for i in range(0, len(images), BATCH)])
+    got = predict_all(runner, images.numpy())
     if got.shape != expected.shape:
         raise ValueError(f"artifact returned logits of shape {list(got.shape)}, expected {list(expected.shape)}")
     top1 = got.argmax(1)
@@ -55,8 +73,8 @@ def judge(variant: Variant, result: Check, reference_accuracy: float,
         if result.top1_agreement < 1.0:
             problems.append(f"top-1 agreement {result.top1_agreement:.2%} < 100%")
     if variant.quantization != "none" or variant.pruning != "none":
-        drop_pp = (reference_accuracy - result.test_accuracy) * 100
-        if drop_pp > budget_pp + 1e-9:
+        if not within_budget(result.test_accuracy, reference_accuracy, budget_pp):
+            drop_pp = (reference_accuracy - result.test_accuracy) * 100
             problems.append(f"test accuracy {result.test_accuracy:.2%} is {drop_pp:.2f} pp below the fp32 "
                             f"reference {reference_accuracy:.2%} (budget {budget_pp} pp)")
     return "; ".join(problems) or None

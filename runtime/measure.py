@@ -18,6 +18,7 @@ from export.variant import Runner
 from runtime import accuracy, cuda, harness, peak_rss, runners
 from runtime.manifest import ArtifactError, Manifest, verified_path
 from runtime.rows import describe_artifact, make_row
+from train.errors import one_line
 
 STAT_KEYS = ("p50_us", "p90_us", "p99_us", "mean_us", "std_us", "trimmed_mean_us", "cv", "throughput")
 EAGER_FACTS = {"artifact": "checkpoint", "format": "pytorch", "backend": "cpu", "quantization": "none",
@@ -112,12 +113,6 @@ def failed(job: Job, reason: str, **values) -> dict:
     return make_row(**job.facts, runtime=job.runtime, target=job.target, status="failed", reason=reason, **values)
 
 
-def error_text(e: BaseException) -> str:
-    """One line: the exception type and the first line of its message."""
-    first = (str(e).strip().splitlines() or [""])[0]
-    return f"{type(e).__name__}: {first[:300]}"
-
-
 def measure_job(job: Job, bench: Bench, bar: tqdm) -> tuple[list[dict], dict]:
     """Rows of one (artifact, runtime): one per threads x batch. Also batch-1 samples (us) for plots."""
     steps = len(bench.threads) * len(bench.batches)
@@ -130,7 +125,7 @@ def measure_job(job: Job, bench: Bench, bar: tqdm) -> tuple[list[dict], dict]:
                                     bench.reference_top1, bench.accuracy_batch)
     except Exception as e:  # a runtime that cannot load or run is a failed row, not a crash
         bar.update(steps)
-        return [failed(job, f"load or run failed: {error_text(e)}")], {}
+        return [failed(job, f"load or run failed: {one_line(e)}")], {}
     checked["within_budget"] = accuracy.within_budget(checked["accuracy"], bench.reference_accuracy, bench.budget_pp)
     flags = [] if checked["within_budget"] else [
         f"over the accuracy budget: {checked['accuracy']:.4f} vs reference {bench.reference_accuracy:.4f} "
@@ -154,7 +149,7 @@ def measure_threads(job: Job, bench: Bench, threads: int, common: dict, flags: l
         runner, load_ms = harness.load_timed(lambda: job.load(threads))
     except Exception as e:
         bar.update(len(bench.batches))
-        return [failed(job, f"load failed: {error_text(e)}", threads=threads)], {}
+        return [failed(job, f"load failed: {one_line(e)}", threads=threads)], {}
     rows, samples = [], {}
     for batch in bench.batches:
         x = np.ascontiguousarray(bench.images[:batch])
@@ -162,7 +157,7 @@ def measure_threads(job: Job, bench: Bench, threads: int, common: dict, flags: l
             first_ms = harness.first_call_ms(runner, x)
             summary, ns = harness.measure(runner, x, bench.method)
         except Exception as e:
-            rows.append(failed(job, f"run failed: {error_text(e)}", threads=threads, batch=batch))
+            rows.append(failed(job, f"run failed: {one_line(e)}", threads=threads, batch=batch))
             bar.update(1)
             continue
         noisy = [f"noisy: CV {summary['cv']:.2f} > {bench.method.cv_warn}"] if summary["high_cv"] else []
@@ -182,7 +177,7 @@ def _peak_rss(job: Job, bench: Bench, flags: list[str]) -> dict:
     try:
         got = peak_rss.measure_in_subprocess(*job.rss, batch=max(bench.batches))
     except Exception as e:  # memory is one column; its failure should not hide the latency numbers
-        flags.append(f"peak RSS not measured: {error_text(e)}")
+        flags.append(f"peak RSS not measured: {one_line(e)}")
         return {}
     return {"peak_rss_mb": got["peak_rss_mb"], "import_rss_mb": got["baseline_rss_mb"]}
 

@@ -13,6 +13,12 @@ class UserError(Exception):
     """Bad input: a config value, a file, a folder. The message says what to do."""
 
 
+def one_line(e: BaseException) -> str:
+    """The exception type and the first line of its message: how a failed row states its reason."""
+    first = (str(e).strip().splitlines() or [""])[0]
+    return f"{type(e).__name__}: {first[:300]}"
+
+
 def run_cli(main: Callable[[list[str] | None], int], argv: list[str] | None = None) -> int:
     """Run a stage's main(); turn UserError and Ctrl-C into one line and an exit code."""
     try:
