@@ -51,10 +51,10 @@ test: venv web data  ## run every test: the Java/JUnit suite, then pytest (Pytho
 	DATA_DIR=$(DATA_DIR) $(PY) -m pytest
 
 bench: venv data  ## check the speed, size and accuracy targets from one measured run -> reports/bench/bench.json
-	DATA_DIR=$(DATA_DIR) $(PY) -m runtime.bench
+	DATA_DIR=$(DATA_DIR) $(PY) -m tools.bench
 
 config-reference: venv  ## print the config reference (the README's section is this output)
-	@$(PY) -m runtime.config_reference
+	@$(PY) -m tools.config_reference
 
 clean:  ## remove outputs (keeps .venv and data)
 	rm -rf checkpoints artifacts artifacts-runs reports

@@ -10,11 +10,11 @@ import signal
 import sys
 import time
 
+from common.config import add_config_flags, config_from_args
+from common.errors import run_cli
 from export import manifest
 from export.config import ExportConfig
 from export.pipeline import run
-from train.config import add_config_flags, config_from_args
-from train.errors import run_cli
 
 
 def main(argv: list[str] | None = None) -> int:

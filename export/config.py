@@ -4,10 +4,10 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from common.config import option
 from export.formats import FORMATS
 from export.onnx import CALIBRATION_METHODS
 from export.variant import PRUNINGS, QUANTIZATIONS
-from train.config import option
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,10 +17,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from common.errors import UserError, run_cli
+from common.files import atomic_write_json, sha256_file
 from export.manifest import read, verified_file
 from export.variant import Variant
-from train.errors import UserError, run_cli
-from train.files import atomic_write_json, sha256_file
 
 ROOT = Path(__file__).resolve().parents[1]
 ANDROID_ASSETS = ROOT / "mobile_demo" / "android" / "app" / "src" / "main" / "assets"

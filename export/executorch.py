@@ -32,8 +32,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from common.errors import UserError
 from export.variant import INPUT_SHAPE, Runner, Unsupported, Variant, check_input
-from train.errors import UserError
 
 FORMAT = "executorch"
 BACKENDS = ("xnnpack", "portable")
@@ -95,7 +95,9 @@ def quantized(program: torch.export.ExportedProgram, variant: Variant,
               calib: torch.Tensor) -> tuple[torch.export.ExportedProgram, list[str]]:
     """pt2e: annotate with XNNPACKQuantizer, observe `calib`, convert, export again."""
     from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
-        XNNPACKQuantizer, get_symmetric_quantization_config)
+        XNNPACKQuantizer,
+        get_symmetric_quantization_config,
+    )
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
     dynamic = variant.quantization == "int8-dynamic"

@@ -13,8 +13,8 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from train.errors import UserError
-from train.files import atomic_write_json, sha256_file
+from common.errors import UserError
+from common.files import atomic_write_json, sha256_file
 
 SCHEMA_VERSION = 1
 STATUSES = ("ok", "failed", "unsupported")

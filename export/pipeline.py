@@ -19,14 +19,14 @@ import numpy as np
 import torch
 from torch.utils.data import TensorDataset
 
+from common.config import as_dict
+from common.errors import UserError, one_line
+from common.files import atomic_path, atomic_write_json, sha256_file
 from export import formats, manifest, runs, verify
 from export.config import ExportConfig
 from export.prune import FineTune, Structured, Unstructured, prune
 from export.variant import Unsupported, Variant
 from train import checkpoint, data
-from train.config import as_dict
-from train.errors import UserError, one_line
-from train.files import atomic_path, atomic_write_json, sha256_file
 
 TAMPER_IMAGES = 3  # recomputed test accuracy may differ from the recorded one by this many images (CPU vs CUDA)
 

@@ -15,8 +15,8 @@ import secrets
 import shutil
 from pathlib import Path
 
-from train.errors import UserError
-from train.files import ensure_writable_dir
+from common.errors import UserError
+from common.files import ensure_writable_dir
 
 
 def new_run_id() -> str:

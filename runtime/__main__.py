@@ -8,11 +8,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from common.config import add_config_flags, config_from_args
+from common.errors import run_cli
+from common.files import ensure_writable_dir
 from runtime.config import QUICK, RuntimeConfig
 from runtime.run import build_report, write_report
-from train.config import add_config_flags, config_from_args
-from train.errors import run_cli
-from train.files import ensure_writable_dir
 
 
 def main(argv: list[str] | None = None) -> int:

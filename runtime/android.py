@@ -18,9 +18,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from train.config import add_config_flags, config_from_args, option
-from train.errors import UserError, run_cli
-from train.files import atomic_write_json, ensure_writable_dir
+from common.config import add_config_flags, config_from_args, option
+from common.errors import UserError, run_cli
+from common.files import atomic_write_json, ensure_writable_dir
 
 PACKAGE = "org.mnistdeploy.demo"           # applicationId in mobile_demo/android/app/build.gradle
 RESULTS_NAME = "benchmark_results.json"     # in the app's filesDir; MainActivity writes it

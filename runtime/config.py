@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from train.config import option
+from common.config import option
 
 TARGETS = ("cpu", "cuda", "android", "browser-wasm")
 

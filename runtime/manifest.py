@@ -11,8 +11,8 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from common.errors import UserError
 from export.manifest import ArtifactError, inside, read, verified_file
-from train.errors import UserError
 
 __all__ = ["Artifact", "ArtifactError", "Manifest", "inside", "read_manifest", "verified_path"]
 ARTIFACT_REQUIRED = ("name", "format", "backend", "quantization", "pruning", "path", "sha256", "status")

@@ -14,11 +14,11 @@ from typing import Callable
 import numpy as np
 from tqdm import tqdm
 
+from common.errors import one_line
 from export.variant import Runner
 from runtime import accuracy, cuda, harness, peak_rss, runners
 from runtime.manifest import ArtifactError, Manifest, verified_path
 from runtime.rows import describe_artifact, make_row
-from train.errors import one_line
 
 STAT_KEYS = ("p50_us", "p90_us", "p99_us", "mean_us", "std_us", "trimmed_mean_us", "cv", "throughput")
 EAGER_FACTS = {"artifact": "checkpoint", "format": "pytorch", "backend": "cpu", "quantization": "none",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from train.errors import UserError
+from common.errors import UserError
 
 SCHEMA = "latency-report/1"
 EAGER = {"cpu": "torch-eager", "cuda": "torch-eager-cuda"}  # the baseline of each target

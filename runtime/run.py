@@ -6,15 +6,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from common.config import as_dict
+from common.errors import UserError
+from common.files import atomic_write, atomic_write_json, ensure_writable_dir, sha256_file
 from runtime import device_results, environment, floor, harness, measure, render, report
 from runtime.accuracy import within_budget
 from runtime.config import RuntimeConfig
 from runtime.manifest import Manifest, read_manifest
 from train import data
 from train.checkpoint import load_model
-from train.config import as_dict
-from train.errors import UserError
-from train.files import atomic_write, atomic_write_json, ensure_writable_dir, sha256_file
 
 REPORT_NAMES = ("latency_report.json", "latency_report.md", "latency_report.html")
 

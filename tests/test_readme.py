@@ -5,7 +5,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from runtime.config_reference import reference
+from tools.config_reference import reference
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()

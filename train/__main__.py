@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from train.config import add_config_flags, config_from_args
-from train.errors import run_cli
+from common.config import add_config_flags, config_from_args
+from common.errors import run_cli
 from train.train import TrainConfig, fit
 
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import torch
 
-from train.errors import UserError
-from train.files import atomic_path
+from common.errors import UserError
+from common.files import atomic_path
 from train.model import MLP, MLPConfig
 
 FORMAT = "mlp-checkpoint/1"

@@ -13,8 +13,8 @@ import torch
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, TensorDataset
 from torchvision import datasets, transforms
 
-from train.errors import UserError
-from train.files import sha256_file
+from common.errors import UserError
+from common.files import sha256_file
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,10 +11,10 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from common.config import as_dict, option
+from common.errors import UserError
+from common.files import atomic_write_json, ensure_writable_dir
 from train import checkpoint, data
-from train.config import as_dict, option
-from train.errors import UserError
-from train.files import atomic_write_json, ensure_writable_dir
 from train.model import MLP, MLPConfig
 
 DEVICES = ("auto", "cpu", "cuda")

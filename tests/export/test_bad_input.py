@@ -7,10 +7,10 @@ import types
 import pytest
 import torch
 
+from common.errors import run_cli
 from export import formats
 from export.__main__ import main
 from export.config import ExportConfig
-from train.errors import run_cli
 
 FAST = ["--formats", "torchscript,onnx", "--quantizations", "none", "--prunings", "none"]
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
+from common.config import build_config, read_config_file
+from common.errors import UserError
 from export import formats
 from export.config import ExportConfig
-from train.config import build_config, read_config_file
-from train.errors import UserError
 
 
 def test_defaults_build_every_registered_format():

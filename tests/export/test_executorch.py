@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 import torch
 
+from common.errors import UserError
 from export import executorch as et
 from export.variant import Unsupported, Variant
 from train.checkpoint import load_model
 from train.data import get_spec, load_split, load_test_set, split_train_val, to_tensors
-from train.errors import UserError
 from train.model import MLP
 
 FP32_MAX_ABS_DIFF = 1e-4      # the fp32 tolerance, logits

@@ -7,9 +7,9 @@ import os
 import numpy as np
 import pytest
 
+from common.files import sha256_file
 from export import formats, manifest
 from export.variant import PRUNINGS, QUANTIZATIONS, Variant
-from train.files import sha256_file
 
 ALL = [Variant(fmt, backend, quant, pruning)
        for fmt, module in formats.FORMATS.items() for backend in module.BACKENDS

@@ -81,7 +81,7 @@ def test_javascript_latency_stats_equal_runtime_stats(web_tools):
 
 
 def test_app_reads_input_and_assets_as_the_manifest_says(java_cli, embedded):
-    from train.files import sha256_file
+    from common.files import sha256_file
     manifest = embedded.manifest(embedded.assets)
     app = java_cli("manifest", str(embedded.assets / "manifest.json"))
     inp = manifest["input"]

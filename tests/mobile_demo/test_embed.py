@@ -6,9 +6,9 @@ import shutil
 
 import pytest
 
+from common.errors import UserError
+from common.files import sha256_file
 from export.embed import DEFAULT_NAMES, embed
-from train.errors import UserError
-from train.files import sha256_file
 
 
 def test_default_embed_lists_only_what_it_copied(embedded):

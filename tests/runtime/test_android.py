@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
+from common.errors import UserError
 from runtime.android import validate_device_results
-from train.errors import UserError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from tests.conftest import require

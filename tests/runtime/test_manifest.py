@@ -4,9 +4,9 @@ import os
 
 import pytest
 
+from common.errors import UserError
+from common.files import sha256_file
 from runtime.manifest import ArtifactError, inside, read_manifest, verified_path
-from train.errors import UserError
-from train.files import sha256_file
 
 
 def write_manifest(folder, artifacts, **extra):

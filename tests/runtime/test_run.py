@@ -7,9 +7,9 @@ import shutil
 import pytest
 import torch
 
+from common.files import sha256_file
 from runtime.__main__ import main
 from runtime.manifest import read_manifest
-from train.files import sha256_file
 
 KINDS = {"torchscript", "torchscript-lite", "onnxruntime", "onnxruntime-iobinding",
          "executorch-xnnpack", "executorch-portable"}
@@ -97,7 +97,7 @@ def test_sha256_mismatch_and_unloadable_artifact_are_failed_rows_and_exit_1(mani
 
 
 def test_a_bad_flag_value_is_one_line_and_exit_2(tmp_path, capsys):
-    from train.errors import run_cli
+    from common.errors import run_cli
     assert run_cli(main, ["--targets", "tpu", "--out-dir", str(tmp_path)]) == 2
     assert "unknown targets ['tpu']" in capsys.readouterr().err
 

@@ -6,8 +6,8 @@ import shutil
 import pytest
 import torch
 
+from common.errors import UserError
 from train import data
-from train.errors import UserError
 
 
 def test_offline_copy_is_found_and_extracted(data_dir, tmp_path):

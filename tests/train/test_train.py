@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from common.errors import UserError, run_cli
 from train import checkpoint
 from train.__main__ import main
-from train.errors import UserError, run_cli
 from train.train import TrainConfig, fit
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-from train.errors import UserError
+from common.errors import UserError
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:

@@ -15,7 +15,7 @@ import typing
 from pathlib import Path
 from typing import Any, TypeVar
 
-from train.errors import UserError
+from common.errors import UserError
 
 C = TypeVar("C")
 

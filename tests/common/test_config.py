@@ -5,8 +5,8 @@ import argparse
 
 import pytest
 
-from train.config import add_config_flags, build_config, config_from_args
-from train.errors import UserError
+from common.config import add_config_flags, build_config, config_from_args
+from common.errors import UserError
 from train.train import TrainConfig
 
 

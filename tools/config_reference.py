@@ -1,13 +1,13 @@
-"""`python -m runtime.config_reference`: print the config reference of every stage (Markdown).
+"""`python -m tools.config_reference`: print the config reference of every stage (Markdown).
 
-Lives in runtime/ because only runtime may import all three stages. The README's
-"Config reference" section is this output; tests/test_readme.py keeps them equal.
+The README's "Config reference" section is this output; tests/test_readme.py keeps
+them equal.
 """
 from __future__ import annotations
 
+from common.config import reference_table
 from export.config import ExportConfig
 from runtime.config import RuntimeConfig
-from train.config import reference_table
 from train.train import TrainConfig
 
 STAGES = ((TrainConfig, "train"), (ExportConfig, "export"), (RuntimeConfig, "runtime"))

@@ -1,4 +1,4 @@
-"""`python -m runtime.bench` (`make bench`): run every stage once, time it, check the issues' targets.
+"""`python -m tools.bench` (`make bench`): run every stage once, time it, check the issues' targets.
 
 Targets are checked from measurements of this one run, never from a timed test: the machine is
 shared and noisy, so speed goals are ratios measured side by side (the latency report measures
@@ -21,8 +21,8 @@ import sys
 import time
 from pathlib import Path
 
-from train.errors import run_cli
-from train.files import atomic_write_json, ensure_writable_dir
+from common.errors import run_cli
+from common.files import atomic_write_json, ensure_writable_dir
 
 STAGE_SECONDS = 180.0
 TRAIN_ACCURACY = 0.98
@@ -59,7 +59,7 @@ def check(name: str, value: float | None, limit: float, op: str, detail: str = "
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m runtime.bench", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out-dir", type=Path, default=Path("reports/bench"), help="scratch folder for this run")
     parser.add_argument("--data-dir", type=Path, default=None, help="dataset root (default: the config's / DATA_DIR)")

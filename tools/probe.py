@@ -1,4 +1,4 @@
-"""`python -m runtime.probe`: where the batch-1 time goes, one setting at a time (docs/performance.md).
+"""`python -m tools.probe`: where the batch-1 time goes, one setting at a time (docs/performance.md).
 
 Every candidate is timed with the report's harness (same warm-up, same timed calls, batch 1,
 one thread) in one process, in `--rounds` rounds. Each candidate is timed right after a fresh
@@ -87,7 +87,7 @@ def candidates(manifest_path: Path, checkpoint: Path) -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m runtime.probe", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.probe", description=__doc__)
     parser.add_argument("--manifest", type=Path, default=Path("artifacts/manifest.json"))
     parser.add_argument("--checkpoint", type=Path, default=Path("checkpoints/mlp.pt"))
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default: 3)")

@@ -1,0 +1,1 @@
+"""Tools beside the stages: the bench that checks every target, one-off studies, the README generator."""
