@@ -8,10 +8,22 @@ MNIST_GZ_DIR ?= ../shared/data/mnist
 
 WEB    := mobile_demo/web
 
-.PHONY: help venv web data pipeline train export report test bench config-reference clean
+# Debian packages each goal needs, as PACKAGE=PROBE: a probe (command or absolute path) that is
+# present means nothing to install. tools/ensure_packages.sh installs only what is missing
+# (apt-get as root, or sudo -n), else prints the one command to run.
+PIPELINE_PACKAGES := nodejs=node npm=npm chromium=chromium
+TEST_PACKAGES     := $(PIPELINE_PACKAGES) openjdk-17-jdk-headless=javac junit4=/usr/share/java/junit4.jar adb=adb
+
+.PHONY: help system-pipeline system-test venv web data pipeline train export report test bench config-reference clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+system-pipeline:  ## install the Debian packages `make pipeline` needs (node, npm, chromium), only those missing
+	@bash tools/ensure_packages.sh $(PIPELINE_PACKAGES)
+
+system-test:  ## install the Debian packages `make test` needs (those above + JDK 17, junit4, adb), only those missing
+	@bash tools/ensure_packages.sh $(TEST_PACKAGES)
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -21,7 +33,7 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed  ## create .venv and install the project with its pinned dependencies
 
-$(WEB)/node_modules/.installed: $(WEB)/package-lock.json
+$(WEB)/node_modules/.installed: $(WEB)/package-lock.json | system-pipeline
 	npm ci --prefix $(WEB) --no-audit --no-fund
 	touch $@
 
@@ -38,15 +50,13 @@ train: venv data  ## train the MLP -> checkpoints/mlp.pt
 export: venv data  ## export, verify and embed every artifact -> artifacts/, mobile_demo/*/
 	DATA_DIR=$(DATA_DIR) $(PY) -m export --embed true
 
-report: venv web data  ## measure the web demo in headless Chromium, then the latency report -> reports/
-	@if command -v chromium >/dev/null; then \
-	  node $(WEB)/bench.mjs bench --warmup 100 --iterations 1000 --out reports/device_results/browser-wasm.json; \
-	 else echo "note: chromium not installed (apt-get install chromium): the report's browser-wasm rows will say not measured"; fi
+report: system-pipeline venv web data  ## measure the web demo in headless Chromium, then the latency report -> reports/
+	node $(WEB)/bench.mjs bench --warmup 100 --iterations 1000 --out reports/device_results/browser-wasm.json
 	DATA_DIR=$(DATA_DIR) $(PY) -m runtime
 
-pipeline: train export report  ## set up and run the whole job: train -> export -> embed -> browser bench -> report
+pipeline: system-pipeline train export report  ## set up and run the whole job: train -> export -> embed -> browser bench -> report
 
-test: venv web data  ## run every test: the Java/JUnit suite, then pytest (Python, browser, cross-language)
+test: system-test venv web data  ## run every test: the Java/JUnit suite, then pytest (Python, browser, cross-language)
 	bash mobile_demo/android/run_jvm_tests.sh
 	DATA_DIR=$(DATA_DIR) $(PY) -m pytest
 
