@@ -63,8 +63,8 @@ test: system-test venv web data  ## run every test: the Java/JUnit suite, then p
 bench: venv data  ## check the speed, size and accuracy targets from one measured run -> reports/bench/bench.json
 	DATA_DIR=$(DATA_DIR) $(PY) -m tools.bench
 
-config-reference: venv  ## print the config reference (the README's section is this output)
-	@$(PY) -m tools.config_reference
+config-reference: venv  ## regenerate the README's config reference from the stage dataclasses
+	$(PY) -m tools.config_reference --write
 
 clean:  ## remove outputs (keeps .venv and data)
 	rm -rf checkpoints artifacts artifacts-runs reports

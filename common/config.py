@@ -1,7 +1,8 @@
 """Typed stage configs: one frozen dataclass per stage, one TOML file, CLI flags on top.
 
 Precedence, lowest to highest: dataclass defaults < the stage's section of the
-config file (pipeline.toml) < command-line flags. Every field carries its help
+config file (pipeline.toml) < a named preset (e.g. the report's --quick counts) < env DATA_DIR
+(for data_dir) < command-line flags. Every field carries its help
 text in `metadata["help"]`, which is both its one-line comment and its --flag help,
 so the config reference (README) and `--help` cannot drift apart.
 """
@@ -45,14 +46,16 @@ def read_config_file(path: Path | None) -> dict[str, Any]:
 
 
 def build_config(cls: type[C], section: str, file_values: dict[str, Any],
-                 overrides: dict[str, Any]) -> C:
-    """Merge a file section and CLI overrides into `cls`; unknown keys are errors, not ignored."""
+                 overrides: dict[str, Any], preset: dict[str, Any] | None = None) -> C:
+    """Merge a file section, a preset and CLI overrides into `cls`; unknown keys are errors, not ignored."""
     known = {f.name for f in dataclasses.fields(cls)}
     values = dict(file_values.get(section, {}))
     unknown = sorted(set(values) - known)
     if unknown:
         raise UserError(f"unknown key(s) {unknown} in [{section}] of the config file; "
                         f"valid keys: {sorted(known)}")
+    assert set(preset or {}) <= known, f"preset keys not in {cls.__name__}: {sorted(set(preset) - known)}"
+    values.update(preset or {})
     values.update({k: v for k, v in overrides.items() if v is not None})
     hints = typing.get_type_hints(cls)
     for name, value in values.items():
@@ -100,13 +103,14 @@ def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> None:
         parser.add_argument(flag, dest=f.name, default=None, metavar=f.name.upper(), help=text, **switch)
 
 
-def config_from_args(cls: type[C], section: str, args: argparse.Namespace) -> C:
-    """The stage config: defaults < config file < env DATA_DIR (for data_dir) < flags."""
+def config_from_args(cls: type[C], section: str, args: argparse.Namespace,
+                     preset: dict[str, Any] | None = None) -> C:
+    """The stage config: defaults < config file < preset < env DATA_DIR (for data_dir) < flags."""
     file_values = read_config_file(args.config)
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls)}
     if "data_dir" in overrides and overrides["data_dir"] is None and os.environ.get("DATA_DIR"):
         overrides["data_dir"] = os.environ["DATA_DIR"]
-    return build_config(cls, section, file_values, overrides)
+    return build_config(cls, section, file_values, overrides, preset)
 
 
 def _show(value: Any) -> str:

@@ -46,13 +46,10 @@ MAX_BATCH = 1024
 # torch.export specializes a dimension whose example size is 0 or 1, so the example uses 2.
 EXAMPLE_BATCH = 2
 
-# What `threads` does here, for the runtime report. ExecuTorch's Python bindings expose one
-# process-wide threadpool (used by XNNPACK and by the optimized CPU kernels) through the
-# experimental `_unsafe_reset_threadpool`. XNNPACK captures the pool when a method is loaded
-# and a reset destroys the old pool, so the size can only change while no program is loaded.
-THREADS_NOTE = ("threads sets ExecuTorch's process-wide threadpool (experimental "
-                "portable_lib._unsafe_reset_threadpool; default = performance cores); it can only "
-                "change while no ExecuTorch program is loaded in the process")
+# `threads`: ExecuTorch's Python bindings expose one process-wide threadpool (used by XNNPACK
+# and by the optimized CPU kernels) through the experimental `_unsafe_reset_threadpool`. XNNPACK
+# captures the pool when a method is loaded and a reset destroys the old pool, so the size can
+# only change while no program is loaded.
 
 _live_runners: "weakref.WeakSet[ExecuTorchRunner]" = weakref.WeakSet()
 

@@ -1,6 +1,6 @@
 """The reference for the demos' drawing -> model input step (Python; Java and JavaScript match it).
 
-mobile_demo/android/.../core/Preprocess.java and preprocess() in mobile_demo/web/app.js implement
+mobile_demo/android/.../core/Preprocess.java and toPixels() in mobile_demo/web/core.js implement
 the same five steps, and tests/mobile_demo/ checks all three give the same tensor:
 
 1. Bounding box of the ink (pixels > 0). No ink: an all-black image.

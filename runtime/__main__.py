@@ -22,11 +22,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="smoke-test counts (" + ", ".join(f"{k}={v}" for k, v in QUICK.items())
                              + ") unless given explicitly; the report's method block says so")
     args = parser.parse_args(argv)
-    if args.quick:
-        for name, value in QUICK.items():
-            if getattr(args, name) is None:
-                setattr(args, name, value)
-    cfg = config_from_args(RuntimeConfig, "runtime", args)
+    cfg = config_from_args(RuntimeConfig, "runtime", args, preset=QUICK if args.quick else None)
     ensure_writable_dir(cfg.out_dir, "report")  # before minutes of measuring, not after
     report, samples = build_report(cfg)
     paths = write_report(report, samples, cfg.out_dir)

@@ -5,16 +5,14 @@ import re
 import subprocess
 from pathlib import Path
 
-from tools.config_reference import reference
+from tools.config_reference import readme_section, reference
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 
 
 def test_config_reference_is_generated_from_the_dataclasses():
-    start, end = "<!-- config-reference:start -->\n", "<!-- config-reference:end -->"
-    section = README[README.index(start) + len(start):README.index(end)]
-    assert section == reference(), "README config reference is stale: run `make config-reference`"
+    assert readme_section(README) == reference(), "README config reference is stale: run `make config-reference`"
 
 
 def test_every_make_target_in_the_readme_exists():

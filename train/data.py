@@ -22,7 +22,7 @@ class DatasetSpec:
     name: str                       # our name, e.g. "mnist"
     tv_class: type                  # torchvision dataset class
     classes: tuple[str, ...]        # human-readable class names, index = label
-    mean: float = 0.5               # the seed's Normalize((0.5,), (0.5,)): pixels land in [-1, 1]
+    mean: float = 0.5               # the reference recipe's Normalize((0.5,), (0.5,)): pixels land in [-1, 1]
     std: float = 0.5
     tv_kwargs: tuple = ()           # extra torchvision arguments, e.g. EMNIST's split
 
@@ -31,7 +31,7 @@ class DatasetSpec:
         return self.tv_class.__name__
 
     def transform(self) -> transforms.Compose:
-        """The per-image transform, exactly the seed's: ToTensor then Normalize."""
+        """The per-image transform, exactly the reference recipe's: ToTensor then Normalize."""
         return transforms.Compose([transforms.ToTensor(), transforms.Normalize((self.mean,), (self.std,))])
 
 
@@ -83,7 +83,7 @@ def load_split(spec: DatasetSpec, data_dir: Path, train: bool) -> datasets.Visio
 
 
 def to_tensors(ds: datasets.VisionDataset, spec: DatasetSpec) -> TensorDataset:
-    """Apply the seed's transform to the whole set at once.
+    """Apply the reference recipe's transform to the whole set at once.
 
     ToTensor is x/255 as float32 and Normalize is (x - mean)/std, so doing both on the
     uint8 tensor gives the same values as per-image PIL transforms (tests check this),

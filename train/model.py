@@ -1,4 +1,4 @@
-"""The model: the seed's MLP, fc1 -> ReLU -> fc2, unchanged so every export is of it."""
+"""The model: the reference recipe's MLP, fc1 -> ReLU -> fc2, unchanged so every export is of it."""
 from __future__ import annotations
 
 import dataclasses

@@ -50,3 +50,11 @@ def test_data_dir_env_beats_the_file_and_a_flag_beats_the_env(tmp_path, monkeypa
     assert str(config_from_args(TrainConfig, "train", flagged).data_dir) == "from-flag"
     monkeypatch.delenv("DATA_DIR")
     assert str(config_from_args(TrainConfig, "train", parse(["--config", str(cfg_file)])).data_dir) == "from-file"
+
+
+def test_a_preset_beats_the_file_and_a_flag_beats_the_preset(tmp_path):
+    cfg_file = tmp_path / "p.toml"
+    cfg_file.write_text('[train]\nepochs = 5\nbatch_size = 32\n')
+    preset = {"epochs": 1, "hidden_size": 16}
+    cfg = config_from_args(TrainConfig, "train", parse(["--config", str(cfg_file), "--hidden-size", "8"]), preset)
+    assert (cfg.epochs, cfg.hidden_size, cfg.batch_size) == (1, 8, 32)

@@ -2,7 +2,7 @@ package org.mnistdeploy.demo.core;
 
 /**
  * Drawing -> model input, MNIST-style. Identical, step for step, to mobile_demo/preprocess.py
- * (the Python reference) and to preprocess() in mobile_demo/web/app.js; tests compare all three.
+ * (the Python reference) and to toPixels() in mobile_demo/web/core.js; tests compare all three.
  *
  * 1. Bounding box of the ink (pixels > 0). No ink: an all-black image.
  * 2. Scale the box so its longer side is 20 px of 28 (MNIST's digit box), keeping the aspect ratio:
