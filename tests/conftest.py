@@ -15,7 +15,8 @@ import pytest
 
 from export.config import ExportConfig
 from export.pipeline import run as export_run
-from train.train import TrainConfig, fit
+from train.config import TrainConfig
+from train.train import fit
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"

@@ -12,7 +12,7 @@ from common.config import reference_table
 from common.files import atomic_write
 from export.config import ExportConfig
 from runtime.config import RuntimeConfig
-from train.train import TrainConfig
+from train.config import TrainConfig
 
 STAGES = ((TrainConfig, "train"), (ExportConfig, "export"), (RuntimeConfig, "runtime"))
 README = Path(__file__).resolve().parents[1] / "README.md"

@@ -6,7 +6,8 @@ import sys
 
 from common.config import add_config_flags, config_from_args
 from common.errors import run_cli
-from train.train import TrainConfig, fit
+from train.config import TrainConfig
+from train.train import fit
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,65 +4,18 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 from tqdm import tqdm
 
-from common.config import as_dict, option
+from common.config import as_dict
 from common.errors import UserError
 from common.files import atomic_write_json, ensure_writable_dir
 from train import checkpoint, data
+from train.config import TrainConfig
 from train.model import MLP, MLPConfig
-
-DEVICES = ("auto", "cpu", "cuda")
-SCHEDULES = ("constant", "cosine")
-
-
-@dataclasses.dataclass(frozen=True)
-class TrainConfig:
-    dataset: str = option("mnist", "dataset: " + ", ".join(data.DATASETS))
-    data_dir: Path = option(Path("data"), "dataset root (torchvision layout <root>/MNIST/raw); env DATA_DIR overrides the file")
-    out_dir: Path = option(Path("checkpoints"), "where mlp.pt, mlp.metrics.json and the resume file go")
-    hidden_size: int = option(800, "hidden units; 800 reaches >= 98% on MNIST in ~12 epochs")
-    epochs: int = option(12, "training epochs; each is ~5 s on 2 CPU cores at hidden 800")
-    batch_size: int = option(64, "mini-batch size of the reference recipe")
-    lr: float = option(1e-3, "Adam learning rate of the reference recipe")
-    lr_schedule: str = option("cosine", "constant (the reference recipe) or cosine decay to 0 over the epochs (12 epochs, seed 0: 97.47% -> 98.35% test)")
-    val_size: int = option(5000, "training images held out for model selection (never trained on)")
-    train_samples: int = option(0, "train on only the first N images of the training split (0 = all); for smoke runs")
-    seed: int = option(0, "seeds init, split and shuffling: same seed on CPU -> same test accuracy")
-    device: str = option("auto", "auto (CUDA when present), cpu or cuda")
-    resume: bool = option(True, "resume from the last finished epoch if an interrupted run left one")
-
-    def __post_init__(self) -> None:
-        if self.dataset not in data.DATASETS:
-            raise ValueError(f"unknown dataset {self.dataset!r}; choose one of {sorted(data.DATASETS)}")
-        for name in ("hidden_size", "epochs", "batch_size", "val_size"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
-        if self.train_samples < 0:
-            raise ValueError(f"train_samples must be >= 0 (0 = all), got {self.train_samples}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr}")
-        if self.lr_schedule not in SCHEDULES:
-            raise ValueError(f"lr_schedule must be one of {SCHEDULES}, got {self.lr_schedule!r}")
-        if self.device not in DEVICES:
-            raise ValueError(f"device must be one of {DEVICES}, got {self.device!r}")
-
-    @property
-    def checkpoint_path(self) -> Path:
-        return self.out_dir / "mlp.pt"
-
-    @property
-    def metrics_path(self) -> Path:
-        return self.out_dir / "mlp.metrics.json"
-
-    @property
-    def resume_path(self) -> Path:
-        return self.out_dir / "mlp.resume.pt"
 
 
 def pick_device(name: str) -> torch.device:

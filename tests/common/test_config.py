@@ -7,7 +7,7 @@ import pytest
 
 from common.config import add_config_flags, build_config, config_from_args
 from common.errors import UserError
-from train.train import TrainConfig
+from train.config import TrainConfig
 
 
 def parse(argv):

@@ -15,7 +15,8 @@ import torch
 from common.errors import UserError, run_cli
 from train import checkpoint
 from train.__main__ import main
-from train.train import TrainConfig, fit
+from train.config import TrainConfig
+from train.train import fit
 
 ROOT = Path(__file__).resolve().parents[2]
 # A smoke-sized run: 8k training images an epoch keeps each run to a few seconds.
