@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from common.config import option
+from common.config import check_threads, option
 from export.formats import FORMATS
 from export.onnx import CALIBRATION_METHODS
 from export.variant import PRUNINGS, QUANTIZATIONS
@@ -52,7 +52,8 @@ class ExportConfig:
         for name in ("finetune_epochs", "keep_runs"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
-        for name in ("calibration_samples", "test_vectors", "threads"):
+        check_threads("threads", self.threads)
+        for name in ("calibration_samples", "test_vectors"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
         if not self.finetune_lr > 0 or self.accuracy_budget_pp < 0 or self.fp32_tolerance < 0:
