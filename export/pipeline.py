@@ -47,7 +47,7 @@ def run(cfg: ExportConfig, log: Callable[[str], None] = print) -> Path:
     model, ckpt = checkpoint.load_model(cfg.checkpoint)
     ckpt_sha256 = sha256_file(cfg.checkpoint)  # hashed now: what we loaded, even if the file changes later
     spec = data.get_spec(ckpt["dataset"]["name"])
-    check_data_identity(ckpt, spec, cfg.data_dir)
+    checkpoint.check_data_files(ckpt, cfg.data_dir)
     test_raw = data.load_split(spec, cfg.data_dir, train=False)
     test_set = data.to_tensors(test_raw, spec)
     reference = make_source(model, test_set, [])
@@ -78,17 +78,6 @@ def run(cfg: ExportConfig, log: Callable[[str], None] = print) -> Path:
         raise
     runs.publish(cfg.out_dir, run_dir, cfg.keep_runs)
     return run_dir / "manifest.json"
-
-
-def check_data_identity(ckpt: dict[str, Any], spec: data.DatasetSpec, data_dir: Path) -> None:
-    """The test set must be the one the checkpoint was trained beside (same IDX files)."""
-    data.load_split(spec, data_dir, train=False)  # extracts the .gz files if needed, with clear errors
-    recorded = ckpt["dataset"].get("files", {})
-    current = data.raw_file_hashes(spec, data_dir)
-    differ = sorted(name for name, digest in recorded.items() if current.get(name) != digest)
-    if differ:
-        raise UserError(f"dataset files {differ} in {data_dir} differ from the ones the checkpoint was trained "
-                        f"with; point --data-dir at the original data or retrain with `python -m train`")
 
 
 def check_untampered(path: Path, ckpt: dict[str, Any], accuracy: float, test_count: int) -> None:
