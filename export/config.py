@@ -8,6 +8,7 @@ from common.config import check_threads, option
 from export.formats import FORMATS
 from export.onnx import CALIBRATION_METHODS
 from export.variant import PRUNINGS, QUANTIZATIONS
+from export.verify import FP32_TOLERANCE
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,7 +26,7 @@ class ExportConfig:
     calibration_samples: int = option(512, "training images used to calibrate int8-static activations")
     calibration_method: str = option("minmax", "ONNX static calibration: " + ", ".join(CALIBRATION_METHODS))
     accuracy_budget_pp: float = option(0.3, "int8/pruned test accuracy may be at most this many points below fp32")
-    fp32_tolerance: float = option(1e-4, "fp32 artifacts: max abs logit difference vs PyTorch")
+    fp32_tolerance: float = option(FP32_TOLERANCE, "fp32 artifacts: max abs logit difference vs PyTorch")
     keep_failed: bool = option(False, "keep artifacts that fail verification (listed with status failed)")
     test_vectors: int = option(32, "real test images written to test_vectors.json with expected fp32 logits")
     threads: int = option(1, "CPU threads for fine-tuning, export and verification (torch, ORT, ExecuTorch); "
