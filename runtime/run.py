@@ -86,7 +86,7 @@ def assemble(cfg, manifest, rows, threads, method, overhead, compute_floor, refe
     reference_accuracy = reference["accuracy"]
     report.add_ratios(rows)
     report.flag_slow_int8(rows)
-    budget_ok = {a.name: within_budget(a.entry.get("test_accuracy") or 0.0, reference_accuracy,
+    budget_ok = {a.name: within_budget(a.test_accuracy or 0.0, reference_accuracy,
                                        manifest.accuracy_budget_pp) for a in manifest.artifacts}
     budget_ok.update({r["artifact"]: r["within_budget"] for r in rows
                       if r["target"] == "cpu" and r["within_budget"] is not None})

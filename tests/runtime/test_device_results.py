@@ -7,7 +7,7 @@ from runtime.manifest import Artifact, Manifest
 
 def manifest_with(name, sha256):
     art = Artifact(name=name, format="onnx", backend="cpu", quantization="none", pruning="none", path=f"{name}.onnx",
-                   sha256=sha256, status="ok", reason=None, size_bytes=10, entry={})
+                   sha256=sha256, status="ok", reason=None, size_bytes=10)
     return Manifest(path=None, folder=None, checkpoint_sha256=None, reference_accuracy=0.98,
                     accuracy_budget_pp=0.3, artifacts=(art,), raw={})
 
