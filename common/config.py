@@ -182,6 +182,12 @@ def config_from_args(cls: type[C], section: str, args: argparse.Namespace) -> C:
     return build_config(cls, section, file_values, overrides)
 
 
+def given(cls: type, section: str, args: argparse.Namespace) -> set[str]:
+    """The fields the user set, by a flag or in the config file (the rest are defaults)."""
+    in_file = set(read_config_file(args.config).get(section, {}))
+    return in_file | {f.name for f in dataclasses.fields(cls) if getattr(args, f.name, None) is not None}
+
+
 def _show(value: Any) -> str:
     """A default as typed on the command line: lists comma-separated, empty shown as such."""
     if isinstance(value, (tuple, list)):

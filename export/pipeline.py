@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import shutil
 import time
 from pathlib import Path
 from types import ModuleType
@@ -73,8 +72,11 @@ def run(cfg: ExportConfig, log: Callable[[str], None] = print) -> Path:
         manifest.write(run_dir / "manifest.json", header, rows)
         for f in run_dir.iterdir():
             f.chmod(0o644)  # temp files are created 0600; artifacts are meant to be served and copied
-    except BaseException:
-        shutil.rmtree(run_dir, ignore_errors=True)  # an unfinished run is never published
+    except BaseException as e:
+        runs.abandon(run_dir)  # an unfinished run is never published
+        if runs.disk_full(e):
+            raise UserError(f"the disk refused a write in {run_dir} ({one_line(e)}); the run is not published and "
+                            f"{cfg.out_dir} still points at the previous one: free space and rerun") from None
         raise
     runs.publish(cfg.out_dir, run_dir, cfg.keep_runs)
     return run_dir / "manifest.json"
@@ -150,6 +152,8 @@ def export_one(module: ModuleType, variant: Variant, source: Source, calib: torc
         return row
     except Exception as e:  # noqa: BLE001 - a backend throwing is a failed row, the others still run
         out.unlink(missing_ok=True)
+        if runs.disk_full(e):
+            raise  # the disk's fault, not the format's: the whole run stops and is not published
         row.status, row.reason = "failed", one_line(e)
         return row
     row.seconds = round(time.perf_counter() - start, 2)
