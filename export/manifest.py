@@ -92,8 +92,9 @@ def artifact_problem(entry: Any) -> str | None:
     backends = known_formats()
     if entry["format"] not in backends:
         return f"unknown format {_short(entry['format'])}; valid: {sorted(backends)}"
-    if entry["backend"] not in backends[entry["format"]]:
-        return f"unknown backend {_short(entry['backend'])} for {entry['format']}; valid: {list(backends[entry['format']])}"
+    valid_backends = backends[entry["format"]]
+    if entry["backend"] not in valid_backends:
+        return f"unknown backend {_short(entry['backend'])} for {entry['format']}; valid: {list(valid_backends)}"
     if entry["status"] == "ok" and any(entry.get(k) is None for k in ("path", "sha256", "size_bytes")):
         return "status ok needs path, sha256 and size_bytes"
     if entry["status"] != "ok" and not entry.get("reason"):
