@@ -130,12 +130,10 @@ def _coerce_int(name: str, value: Any, section: str) -> int:
 def _coerce_float(name: str, value: Any, section: str) -> float:
     """A finite number: 3, 0.5 or "1e-4"; never true, nan or inf."""
     number = None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        number = float(value)
-    elif isinstance(value, str):
+    if isinstance(value, (int, float, str)) and not isinstance(value, bool):
         try:
-            number = float(value.strip())
-        except ValueError:
+            number = float(value.strip() if isinstance(value, str) else value)
+        except (ValueError, OverflowError):  # OverflowError: an integer beyond float's range
             pass
     if number is None or not math.isfinite(number):
         raise UserError(f"[{section}] {name} must be a finite number, got {_literal(value)}")
