@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 import tomllib
 import typing
@@ -21,6 +22,8 @@ from common.errors import UserError
 C = TypeVar("C")
 
 DEFAULT_CONFIG_FILE = Path("pipeline.toml")
+# Every section a config file may hold (tools/config_reference.py documents each; a test keeps them equal).
+SECTIONS = ("train", "export", "runtime", "android")
 
 
 def option(default: Any, help: str, **kw: Any) -> Any:
@@ -31,18 +34,35 @@ def option(default: Any, help: str, **kw: Any) -> Any:
 
 
 def read_config_file(path: Path | None) -> dict[str, Any]:
-    """The whole TOML file as a dict; {} when no file was given and the default is absent."""
+    """The whole TOML file as a dict; {} when no file was given and the default is absent.
+    Every top-level key must be a known section holding a table: a misspelled `[trian]` would
+    otherwise be ignored without a word and its settings silently lost."""
     if path is None:
         if not DEFAULT_CONFIG_FILE.exists():
             return {}
         path = DEFAULT_CONFIG_FILE
+    fix = "pass --config with a TOML file that has a section per stage"
     try:
         with open(path, "rb") as f:
-            return tomllib.load(f)
+            values = tomllib.load(f)
     except FileNotFoundError:
         raise UserError(f"config file {path} not found; pass --config with an existing TOML file") from None
+    except IsADirectoryError:
+        raise UserError(f"config file {path} is a folder; {fix}") from None
+    except OSError as e:
+        raise UserError(f"config file {path} cannot be read ({e.strerror}); {fix}") from None
+    except UnicodeDecodeError:
+        raise UserError(f"config file {path} is not UTF-8 text; save it as UTF-8 TOML") from None
     except tomllib.TOMLDecodeError as e:
         raise UserError(f"config file {path} is not valid TOML ({e}); fix the syntax") from None
+    unknown = sorted(set(values) - set(SECTIONS))
+    if unknown:
+        raise UserError(f"unknown section(s) {unknown} in config file {path}; valid sections: {list(SECTIONS)}")
+    for section, table in values.items():
+        if not isinstance(table, dict):
+            raise UserError(f"[{section}] in config file {path} is a plain value ({table!r}), not a section; "
+                            f"write it as a [{section}] table of keys")
+    return values
 
 
 def build_config(cls: type[C], section: str, file_values: dict[str, Any],
@@ -67,7 +87,8 @@ def build_config(cls: type[C], section: str, file_values: dict[str, Any],
 
 
 def _coerce(name: str, value: Any, hint: Any, section: str) -> Any:
-    """Turn TOML/CLI values into the field's type, with a clear message when impossible."""
+    """Turn TOML/CLI values into the field's type; a value of the wrong type, a decimal for an
+    integer or a non-finite number is refused with the same message from a flag or the file."""
     origin = typing.get_origin(hint)
     if origin in (tuple, list):
         if isinstance(value, str):
@@ -76,18 +97,68 @@ def _coerce(name: str, value: Any, hint: Any, section: str) -> Any:
             raise UserError(f"[{section}] {name} must be a list, got {value!r}")
         (item,) = set(typing.get_args(hint)) - {Ellipsis}
         return tuple(_coerce(name, v, item, section) for v in value)
-    if hint is Path:
-        return Path(value)
-    if hint is bool and isinstance(value, str):
-        if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
-            raise UserError(f"[{section}] {name} must be true or false, got {value!r}")
-        return value.lower() in ("true", "1", "yes")
-    if hint in (int, float) and not isinstance(value, bool):
-        try:
-            return hint(value)
-        except (TypeError, ValueError):
-            raise UserError(f"[{section}] {name} must be a number, got {value!r}") from None
+    if hint is Path or hint is str:
+        if not isinstance(value, (str, Path)):
+            raise UserError(f"[{section}] {name} must be a {'path' if hint is Path else 'string'}, got {value!r}")
+        return hint(value)
+    if hint is bool:
+        return _coerce_bool(name, value, section)
+    if hint is int:
+        return _coerce_int(name, value, section)
+    if hint is float:
+        return _coerce_float(name, value, section)
     return value
+
+
+def _coerce_bool(name: str, value: Any, section: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+        return value.lower() in ("true", "1", "yes")
+    raise UserError(f"[{section}] {name} must be true or false, got {_literal(value)}")
+
+
+def _coerce_int(name: str, value: Any, section: str) -> int:
+    """An integer: 3 or "3"; never 1.9, "1.9", 2.0 or true (a decimal is a typo, not a truncation)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+    raise UserError(f"[{section}] {name} must be an integer, got {_literal(value)}")
+
+
+def _coerce_float(name: str, value: Any, section: str) -> float:
+    """A finite number: 3, 0.5 or "1e-4"; never true, nan or inf."""
+    number = None
+    if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+        try:
+            number = float(value.strip() if isinstance(value, str) else value)
+        except (ValueError, OverflowError):  # OverflowError: an integer beyond float's range
+            pass
+    if number is None or not math.isfinite(number):
+        raise UserError(f"[{section}] {name} must be a finite number, got {_literal(value)}")
+    return number
+
+
+def _literal(value: Any) -> str:
+    """A value as the user wrote it: TOML's true/false, Python's repr for the rest."""
+    return str(value).lower() if isinstance(value, bool) else repr(value)
+
+
+def max_threads() -> int:
+    """The most threads any setting accepts: 4x the cores, at least 256. Far beyond that, OpenMP
+    and ExecuTorch's threadpool hang or crash (100000 segfaulted, 5000 hung on 2 cores)."""
+    return max(256, 4 * (os.cpu_count() or 1))
+
+
+def check_threads(name: str, value: int, low: int = 1) -> None:
+    """Raise ValueError unless low <= value <= max_threads(); one message for flags and files."""
+    if not low <= value <= max_threads():
+        raise ValueError(f"{name} must be between {low} and {max_threads()} (4x this machine's "
+                         f"{os.cpu_count()} cores, at least 256), got {value}")
 
 
 def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> None:
@@ -111,6 +182,12 @@ def config_from_args(cls: type[C], section: str, args: argparse.Namespace,
     if "data_dir" in overrides and overrides["data_dir"] is None and os.environ.get("DATA_DIR"):
         overrides["data_dir"] = os.environ["DATA_DIR"]
     return build_config(cls, section, file_values, overrides, preset)
+
+
+def given(cls: type, section: str, args: argparse.Namespace) -> set[str]:
+    """The fields the user set, by a flag or in the config file (the rest are defaults)."""
+    in_file = set(read_config_file(args.config).get(section, {}))
+    return in_file | {f.name for f in dataclasses.fields(cls) if getattr(args, f.name, None) is not None}
 
 
 def _show(value: Any) -> str:

@@ -4,10 +4,11 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from common.config import option
+from common.config import check_threads, option
 from export.formats import FORMATS
 from export.onnx import CALIBRATION_METHODS
 from export.variant import PRUNINGS, QUANTIZATIONS
+from export.verify import FP32_TOLERANCE
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,7 +26,7 @@ class ExportConfig:
     calibration_samples: int = option(512, "training images used to calibrate int8-static activations")
     calibration_method: str = option("minmax", "ONNX static calibration: " + ", ".join(CALIBRATION_METHODS))
     accuracy_budget_pp: float = option(0.3, "int8/pruned test accuracy may be at most this many points below fp32")
-    fp32_tolerance: float = option(1e-4, "fp32 artifacts: max abs logit difference vs PyTorch")
+    fp32_tolerance: float = option(FP32_TOLERANCE, "fp32 artifacts: max abs logit difference vs PyTorch")
     keep_failed: bool = option(False, "keep artifacts that fail verification (listed with status failed)")
     test_vectors: int = option(32, "real test images written to test_vectors.json with expected fp32 logits")
     threads: int = option(1, "CPU threads for fine-tuning, export and verification (torch, ORT, ExecuTorch); "
@@ -52,7 +53,8 @@ class ExportConfig:
         for name in ("finetune_epochs", "keep_runs"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
-        for name in ("calibration_samples", "test_vectors", "threads"):
+        check_threads("threads", self.threads)
+        for name in ("calibration_samples", "test_vectors"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
         if not self.finetune_lr > 0 or self.accuracy_budget_pp < 0 or self.fp32_tolerance < 0:

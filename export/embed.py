@@ -5,8 +5,9 @@
 Copies the named artifacts, test_vectors.json and a manifest rewritten to list only those
 artifacts into the Android app's assets folder, and the ONNX ones (with the same manifest
 trimmed to them, and the vectors) into the web demo's models folder. Every file's sha256 is
-checked against the manifest before and after the copy; each folder is replaced in one rename,
-so the apps never see a half-embedded set. Returns the embedded artifact names.
+checked against the manifest before and after the copy; both folders are built first, then each
+is replaced in one rename (the first undone if the second fails), so the apps never see a
+half-embedded set nor two different sets. Returns the embedded artifact names.
 """
 from __future__ import annotations
 
@@ -68,11 +69,10 @@ def select(manifest: dict, names: tuple[str, ...], strict: bool) -> list[dict]:
     return chosen
 
 
-def _write_folder(target: Path, manifest: dict, rows: list[dict], src_dir: Path) -> None:
-    """Build the folder beside `target`, then swap it in with renames."""
+def _stage(target: Path, manifest: dict, rows: list[dict], src_dir: Path) -> Path:
+    """Build target's new content in a temp folder beside it (same filesystem, so it renames in)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.new-"))
-    old = target.parent / f".{target.name}.old"
     try:
         tv = manifest["test_vectors"]
         _copy_checked(src_dir, tv["path"], tv["sha256"], tmp / Path(tv["path"]).name)
@@ -84,27 +84,58 @@ def _write_folder(target: Path, manifest: dict, rows: list[dict], src_dir: Path)
         for f in tmp.iterdir():  # mkdtemp/mkstemp make 0700/0600; the web server and Gradle only read
             f.chmod(0o644)
         tmp.chmod(0o755)
-        shutil.rmtree(old, ignore_errors=True)
-        if target.exists():
-            target.rename(old)
-        tmp.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    return tmp
+
+
+def _swap_in(staged: list[tuple[Path, Path]]) -> None:
+    """Rename every staged folder over its target; if one rename fails, the ones done are undone,
+    so the demos hold the new set together or the old set together, never one of each."""
+    done: list[tuple[Path, Path]] = []
+    try:
+        for target, tmp in staged:
+            old = target.parent / f".{target.name}.old"
+            shutil.rmtree(old, ignore_errors=True)
+            if target.exists():
+                target.rename(old)
+            done.append((target, old))
+            tmp.rename(target)
+    except BaseException:
+        for target, old in reversed(done):  # back to the old content, or to no folder if there was none
+            shutil.rmtree(target, ignore_errors=True)
+            if old.exists():
+                old.rename(target)
+        raise
+    for _, old in done:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def embed(manifest_path: Path, assets_dir: Path = ANDROID_ASSETS, names: tuple[str, ...] | None = None,
           web_dir: Path | None = WEB_MODELS) -> list[str]:
-    """Copy `names` (default DEFAULT_NAMES) from the export at `manifest_path` into the demos."""
+    """Copy `names` (default DEFAULT_NAMES) from the export at `manifest_path` into both demos:
+    everything is staged first and then swapped in together, so both demos change or neither."""
     manifest_path = Path(manifest_path)
     manifest = read(manifest_path)
+    if "test_vectors" not in manifest:
+        raise UserError(f"manifest {manifest_path} lists no test_vectors; re-run `python -m export`")
     rows = select(manifest, tuple(names) if names else DEFAULT_NAMES, strict=bool(names))
-    src_dir = manifest_path.parent
-    _write_folder(Path(assets_dir), manifest, rows, src_dir)
     web_rows = [a for a in rows if a["format"] in WEB_FORMATS]
-    if web_dir is not None and web_rows:
-        _write_folder(Path(web_dir), manifest, web_rows, src_dir)
+    plan = [(Path(assets_dir), rows)] + ([(Path(web_dir), web_rows)] if web_dir is not None and web_rows else [])
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for target, chosen in plan:
+            where = target
+            staged.append((target, _stage(target, manifest, chosen, manifest_path.parent)))
+        where = ", ".join(str(t) for t, _ in plan)
+        _swap_in(staged)
+    except OSError as e:
+        raise UserError(f"cannot write the demo folder {where} ({e.strerror or e}); neither demo was changed: "
+                        f"make it writable or free space, then rerun `python -m export.embed`") from None
+    finally:
+        for _, tmp in staged:
+            shutil.rmtree(tmp, ignore_errors=True)
     return [a["name"] for a in rows]
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import shutil
 import time
 from pathlib import Path
 from types import ModuleType
@@ -47,7 +46,7 @@ def run(cfg: ExportConfig, log: Callable[[str], None] = print) -> Path:
     model, ckpt = checkpoint.load_model(cfg.checkpoint)
     ckpt_sha256 = sha256_file(cfg.checkpoint)  # hashed now: what we loaded, even if the file changes later
     spec = data.get_spec(ckpt["dataset"]["name"])
-    check_data_identity(ckpt, spec, cfg.data_dir)
+    checkpoint.check_data_files(ckpt, cfg.data_dir)
     test_raw = data.load_split(spec, cfg.data_dir, train=False)
     test_set = data.to_tensors(test_raw, spec)
     reference = make_source(model, test_set, [])
@@ -73,22 +72,14 @@ def run(cfg: ExportConfig, log: Callable[[str], None] = print) -> Path:
         manifest.write(run_dir / "manifest.json", header, rows)
         for f in run_dir.iterdir():
             f.chmod(0o644)  # temp files are created 0600; artifacts are meant to be served and copied
-    except BaseException:
-        shutil.rmtree(run_dir, ignore_errors=True)  # an unfinished run is never published
+    except BaseException as e:
+        runs.abandon(run_dir)  # an unfinished run is never published
+        if runs.disk_full(e):
+            raise UserError(f"the disk refused a write in {run_dir} ({one_line(e)}); the run is not published and "
+                            f"{cfg.out_dir} still points at the previous one: free space and rerun") from None
         raise
     runs.publish(cfg.out_dir, run_dir, cfg.keep_runs)
     return run_dir / "manifest.json"
-
-
-def check_data_identity(ckpt: dict[str, Any], spec: data.DatasetSpec, data_dir: Path) -> None:
-    """The test set must be the one the checkpoint was trained beside (same IDX files)."""
-    data.load_split(spec, data_dir, train=False)  # extracts the .gz files if needed, with clear errors
-    recorded = ckpt["dataset"].get("files", {})
-    current = data.raw_file_hashes(spec, data_dir)
-    differ = sorted(name for name, digest in recorded.items() if current.get(name) != digest)
-    if differ:
-        raise UserError(f"dataset files {differ} in {data_dir} differ from the ones the checkpoint was trained "
-                        f"with; point --data-dir at the original data or retrain with `python -m train`")
 
 
 def check_untampered(path: Path, ckpt: dict[str, Any], accuracy: float, test_count: int) -> None:
@@ -161,6 +152,8 @@ def export_one(module: ModuleType, variant: Variant, source: Source, calib: torc
         return row
     except Exception as e:  # noqa: BLE001 - a backend throwing is a failed row, the others still run
         out.unlink(missing_ok=True)
+        if runs.disk_full(e):
+            raise  # the disk's fault, not the format's: the whole run stops and is not published
         row.status, row.reason = "failed", one_line(e)
         return row
     row.seconds = round(time.perf_counter() - start, 2)

@@ -18,6 +18,10 @@ from torch.utils.data import TensorDataset
 from export.variant import Runner, Variant
 
 BATCH = 1000  # images per predict() call: 10 calls for the test set, small enough for any runtime
+# The bounds every artifact is held to, written once (ExportConfig's defaults, tests and tools/bench read these).
+FP32_TOLERANCE = 1e-4        # max |logit diff| of an fp32 artifact vs PyTorch; ORT's fp32 Gemm differs by ~1e-5
+SIZE_INT8 = 0.27             # an int8 file is at most 27% of the same format's fp32 file (4x smaller weights + overhead)
+SIZE_STRUCTURED_INT8 = 0.15  # a structured-pruned int8 file is at most 15% of the dense fp32 file
 
 
 @dataclasses.dataclass(frozen=True)

@@ -21,11 +21,10 @@ from pathlib import Path
 from common.config import add_config_flags, config_from_args, option
 from common.errors import UserError, run_cli
 from common.files import atomic_write_json, ensure_writable_dir
+from runtime.device_results import validate as validate_device_results  # the one schema check
 
 PACKAGE = "org.mnistdeploy.demo"           # applicationId in mobile_demo/android/app/build.gradle
 RESULTS_NAME = "benchmark_results.json"     # in the app's filesDir; MainActivity writes it
-RESULT_KEYS = ("artifact", "sha256", "status", "reason")
-OK_KEYS = ("load_ms", "first_ms", "p50_us", "p90_us", "p99_us", "mean_us", "trimmed_mean_us", "verification")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,30 +43,6 @@ class AndroidConfig:
             raise ValueError(f"need warmup >= 0 and iterations >= 2, got {self.warmup} and {self.iterations}")
         if self.timeout_s <= 0:
             raise ValueError(f"timeout_s must be > 0, got {self.timeout_s}")
-
-
-def validate_device_results(doc: object, target: str) -> dict:
-    """Check a device-results document (docs/manifest.md) and return it; UserError names what is wrong."""
-    def need(cond: bool, what: str) -> None:
-        if not cond:
-            raise UserError(f"{target} results are invalid: {what}; rerun the benchmark with a matching app")
-    need(isinstance(doc, dict), "not a JSON object")
-    for key in ("target", "created_utc", "device", "method", "results"):
-        need(key in doc, f"missing {key!r}")
-    need(doc["target"] == target, f"target is {doc['target']!r}, expected {target!r}")
-    method = doc["method"]
-    for key in ("warmup", "iterations", "batch", "threads", "clock"):
-        need(isinstance(method, dict) and key in method, f"method lacks {key!r}")
-    need(isinstance(doc["results"], list) and doc["results"], "no results")
-    for r in doc["results"]:
-        need(isinstance(r, dict) and all(k in r for k in RESULT_KEYS), f"a result lacks one of {RESULT_KEYS}")
-        if r["status"] == "ok":
-            missing = [k for k in OK_KEYS if r.get(k) is None]
-            need(not missing, f"ok result {r['artifact']} lacks {missing}")
-            need(r["p50_us"] <= r["p90_us"] <= r["p99_us"], f"{r['artifact']}: percentiles out of order")
-        else:
-            need(bool(r["reason"]), f"result {r['artifact']} has status {r['status']} but no reason")
-    return doc
 
 
 def _adb(cfg: AndroidConfig, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:

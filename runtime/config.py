@@ -4,9 +4,11 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from common.config import option
+from common.config import check_threads, option
 
 TARGETS = ("cpu", "cuda", "android", "browser-wasm")
+MAX_BATCH = 10_000  # the MNIST test set: a larger batch would silently time a 10k-image batch
+MAX_MATMUL = 8192   # three 8192^2 fp32 matrices are ~0.8 GB; larger ones only risk running out of memory
 
 # `--quick`: small counts for tests and smoke runs. Each value still lands in the report's
 # `method` block, so a quick report can never pass for a full one.
@@ -39,18 +41,20 @@ class RuntimeConfig:
         bad = sorted(set(self.targets) - set(TARGETS))
         if bad or not self.targets:
             raise ValueError(f"unknown targets {bad or '(none given)'}; choose from {list(TARGETS)}")
-        if not self.batches or any(b < 1 for b in self.batches):
-            raise ValueError(f"batches must be positive integers, got {list(self.batches)}")
-        if not self.threads or any(t < 0 for t in self.threads):
-            raise ValueError(f"threads must be >= 0 (0 = all cores), got {list(self.threads)}")
+        if not self.batches or any(not 1 <= b <= MAX_BATCH for b in self.batches):
+            raise ValueError(f"batches must be integers from 1 to {MAX_BATCH}, got {list(self.batches)}")
+        if not self.threads:
+            raise ValueError("threads is empty; give at least one thread count (0 = all cores)")
+        for t in self.threads:
+            check_threads("threads (0 = all cores)", t, low=0)
         if self.warmup < 0:
             raise ValueError(f"warmup must be >= 0, got {self.warmup}")
         for name in ("iterations", "min_calls"):  # statistics need at least 2 samples
             if getattr(self, name) < 2:
                 raise ValueError(f"{name} must be >= 2, got {getattr(self, name)}")
-        for name in ("accuracy_batch", "matmul_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name, high in (("accuracy_batch", MAX_BATCH), ("matmul_size", MAX_MATMUL)):
+            if not 1 <= getattr(self, name) <= high:
+                raise ValueError(f"{name} must be from 1 to {high}, got {getattr(self, name)}")
         if self.min_seconds < 0 or self.cv_warn <= 0 or self.regression_tolerance < 0:
             raise ValueError("min_seconds and regression_tolerance must be >= 0 and cv_warn > 0, got "
                              f"{self.min_seconds}, {self.regression_tolerance}, {self.cv_warn}")

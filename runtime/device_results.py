@@ -8,28 +8,81 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+from common.errors import UserError, one_line
+from export.manifest import fits
 from runtime.manifest import Manifest
 from runtime.rows import describe_artifact, make_row
 
 HOW_TO_MAKE = {"android": "run `python -m runtime.android` with a device or emulator attached",
                "browser-wasm": "run the browser benchmark in mobile_demo/"}
 COPIED = ("load_ms", "first_ms", "p50_us", "p90_us", "p99_us", "mean_us", "trimmed_mean_us")
+# The schema (docs/manifest.md, "Device results"): each key's type; ok results need OK_KEYS non-null.
+DOC_TYPES = {"target": str, "created_utc": str, "device": dict[str, Any], "method": dict[str, Any], "results": list}
+METHOD_TYPES = {"warmup": int, "iterations": int, "batch": int, "threads": int | None, "clock": str}
+RESULT_TYPES = {"artifact": str, "sha256": str, "status": str, "reason": str | None,
+                **{k: float | None for k in COPIED}, "verification": dict[str, Any] | None}
+OK_KEYS = COPIED + ("verification",)
+RESULT_STATUSES = ("ok", "failed", "unsupported")
 
 
-def device_rows(target: str, folder: Path, manifest: Manifest) -> tuple[list[dict], dict | None]:
-    """(rows, the file's device/method blocks for the report) for one device target."""
+def validate(doc: Any, target: str) -> dict:
+    """Check a device-results document against the schema and return it; UserError names what is wrong."""
+    def need(cond: bool, what: str) -> None:
+        if not cond:
+            raise UserError(f"{target} results are invalid: {what}; rerun the benchmark with a matching app")
+    need(isinstance(doc, dict), "not a JSON object")
+    for key, kind in DOC_TYPES.items():
+        need(key in doc, f"missing {key!r}")
+        need(fits(doc[key], kind), f"{key} has the wrong type")
+    need(doc["target"] == target, f"target is {doc['target']!r}, expected {target!r}")
+    for key, kind in METHOD_TYPES.items():
+        need(key in doc["method"], f"method lacks {key!r}")
+        need(fits(doc["method"][key], kind), f"method.{key} has the wrong type")
+    need(bool(doc["results"]), "no results")
+    for i, r in enumerate(doc["results"]):
+        need(isinstance(r, dict) and all(k in r for k in RESULT_TYPES if k not in OK_KEYS),
+             f"result {i} lacks one of {[k for k in RESULT_TYPES if k not in OK_KEYS]}")
+        wrong = [k for k, kind in RESULT_TYPES.items() if not fits(r.get(k), kind)]
+        need(not wrong, f"result {i} ({r['artifact']!r}) has mistyped {wrong}")
+        need(r["status"] in RESULT_STATUSES, f"result {r['artifact']} has unknown status {r['status']!r}")
+        if r["status"] == "ok":
+            missing = [k for k in OK_KEYS if r.get(k) is None]
+            need(not missing, f"ok result {r['artifact']} lacks {missing}")
+            need(r["p50_us"] <= r["p90_us"] <= r["p99_us"], f"{r['artifact']}: percentiles out of order")
+        else:
+            need(bool(r["reason"]), f"result {r['artifact']} has status {r['status']} but no reason")
+    return doc
+
+
+def load(target: str, folder: Path) -> dict | None:
+    """The validated results file of `target` in `folder`, or None when there is none. Called before
+    anything is measured, so a broken file costs one line, not a finished measurement."""
     path = Path(folder) / f"{target}.json"
     if not path.is_file():
+        return None
+    try:
+        doc = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError) as e:
+        raise UserError(f"results file {path} is unreadable ({one_line(e)[:120]}); rerun its benchmark "
+                        f"or move the file away") from None
+    try:
+        return validate(doc, target)
+    except UserError as e:
+        raise UserError(f"{path}: {e}") from None
+
+
+def device_rows(target: str, folder: Path, manifest: Manifest,
+                data: dict | None = None) -> tuple[list[dict], dict | None]:
+    """(rows, the file's device/method blocks for the report) for one device target; `data` is the
+    document `load` returned (read here when not given)."""
+    path = Path(folder) / f"{target}.json"
+    data = data if data is not None else load(target, folder)
+    if data is None:
         return [make_row(artifact=None, target=target, status="not measured",
                          reason=f"no results file {path}; {HOW_TO_MAKE.get(target, 'run its benchmark')}")], None
-    try:
-        data = json.loads(path.read_text())
-        results = data["results"]
-        method = data.get("method", {})
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as e:
-        return [make_row(target=target, status="failed",
-                         reason=f"results file {path} is unreadable ({type(e).__name__}: {e}); rerun its benchmark")], None
+    results, method = data["results"], data["method"]
     by_name = {a.name: a for a in manifest.artifacts}
     device = data.get("device") if isinstance(data.get("device"), dict) else {}
     rows = [_row(target, r, by_name, method, device.get("runtime")) for r in results]

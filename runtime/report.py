@@ -4,9 +4,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from common.errors import UserError
+from common.errors import UserError, one_line
+from export.manifest import fits
 
 SCHEMA = "latency-report/1"
+# What `regressions` reads of each baseline row, and its type: checked when the baseline is
+# loaded, before anything is measured, so a malformed baseline never costs a finished run.
+BASELINE_ROW = {"artifact": str | None, "runtime": str | None, "target": str, "batch": int | None,
+                "threads": int | None, "status": str, "reason": str | None, "p50_us": float | None,
+                "accuracy": float | None}
 EAGER = {"cpu": "torch-eager", "cuda": "torch-eager-cuda"}  # the baseline of each target
 
 
@@ -66,15 +72,43 @@ def problems(rows: list[dict]) -> list[str]:
     return sorted(set(out))
 
 
+def unmeasured(rows: list[dict], targets: tuple[str, ...], required: tuple[str, ...]) -> list[str]:
+    """The exit-code contract's coverage half (README, "Exit codes"): the run fails when no artifact
+    was measured at all, or when a `required` target (named with --targets or in the config file)
+    measured none. A target only present by default that this machine cannot measure (no GPU,
+    no results file) stays `not measured` with its reason and does not fail the run."""
+    measured = {r["target"] for r in rows if r["status"] == "ok" and r["artifact"] not in (None, "checkpoint")}
+    out = [] if measured else ["no artifact was measured on any target: every one failed, was filtered "
+                               "out or did not export ok; see the rows' reasons"]
+    for target in targets:
+        if target in required and target not in measured:
+            why = sorted({r["reason"] for r in rows if r["target"] == target and r["reason"]})
+            out.append(f"target {target} was asked for but measured no artifact"
+                       f"{f' ({why[0]})' if why else ''}")
+    return out
+
+
 def load_baseline(path: Path) -> dict:
+    """A previous latency_report.json, checked against what the comparison reads; one UserError otherwise."""
+    fix = "pass a latency_report.json written by `python -m runtime`"
     try:
-        old = json.loads(Path(path).read_text())
+        old = json.loads(Path(path).read_bytes())
     except FileNotFoundError:
-        raise UserError(f"baseline report {path} not found; pass an existing latency_report.json") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise UserError(f"baseline report {path} is not valid JSON ({e}); pass a latency_report.json") from None
+        raise UserError(f"baseline report {path} not found; {fix}") from None
+    except (OSError, ValueError, RecursionError) as e:  # ValueError: bad JSON or not UTF-8
+        raise UserError(f"baseline report {path} is not valid JSON ({one_line(e)[:120]}); {fix}") from None
     if not isinstance(old, dict) or old.get("schema") != SCHEMA:
-        raise UserError(f"baseline report {path} is not a {SCHEMA} report; pass a latency_report.json from this tool")
+        raise UserError(f"baseline report {path} is not a {SCHEMA} report; {fix}")
+    rows = old.get("rows")
+    if not isinstance(rows, list):
+        raise UserError(f"baseline report {path} has no list of rows; {fix}")
+    for i, row in enumerate(rows):
+        wrong = ([k for k, kind in BASELINE_ROW.items() if k not in row or not fits(row[k], kind)]
+                 if isinstance(row, dict) else ["the row is not an object"])
+        if wrong:
+            raise UserError(f"baseline report {path}: rows[{i}] has missing or mistyped {wrong}; {fix}")
+    if not isinstance(old.get("environment", {}), dict):
+        raise UserError(f"baseline report {path}: environment is not an object; {fix}")
     return old
 
 

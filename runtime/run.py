@@ -1,6 +1,8 @@
 """The runtime stage, top to bottom: manifest -> test set and reference -> measure -> report files."""
 from __future__ import annotations
 
+import fnmatch
+import json
 from pathlib import Path
 
 import numpy as np
@@ -8,15 +10,32 @@ import torch
 
 from common.config import as_dict
 from common.errors import UserError
-from common.files import atomic_write, atomic_write_json, ensure_writable_dir, sha256_file
+from common.files import sha256_file
 from runtime import device_results, environment, floor, harness, measure, render, report
 from runtime.accuracy import within_budget
 from runtime.config import RuntimeConfig
 from runtime.manifest import Manifest, read_manifest
+from runtime.publish import publish
 from train import data
-from train.checkpoint import load_model
+from train.checkpoint import check_data_files, load_model
 
 REPORT_NAMES = ("latency_report.json", "latency_report.md", "latency_report.html")
+DEVICE_TARGETS = ("android", "browser-wasm")  # rows from the mobile demos' results files
+
+
+def check_inputs(cfg: RuntimeConfig) -> tuple[Manifest, dict | None, dict[str, dict | None]]:
+    """Every input file read and validated before anything is measured: the manifest, the
+    --artifacts patterns, the baseline and the device results. A bad one is one UserError, so
+    no finished measurement is ever thrown away for it. (Checkpoint and data: load_reference.)"""
+    manifest = read_manifest(cfg.manifest)
+    names = [a.name for a in manifest.artifacts]
+    for pattern in cfg.artifacts:
+        if not fnmatch.filter(names, pattern):
+            raise UserError(f"--artifacts pattern {pattern!r} matches no artifact in {cfg.manifest}; "
+                            f"its names: {', '.join(names) or '(none)'}")
+    old = report.load_baseline(Path(cfg.baseline)) if cfg.baseline else None
+    docs = {t: device_results.load(t, cfg.device_results_dir) for t in DEVICE_TARGETS if t in cfg.targets}
+    return manifest, old, docs
 
 
 def load_reference(cfg: RuntimeConfig, manifest: Manifest):
@@ -25,6 +44,7 @@ def load_reference(cfg: RuntimeConfig, manifest: Manifest):
     if manifest.checkpoint_sha256 and sha256_file(cfg.checkpoint) != manifest.checkpoint_sha256:
         raise UserError(f"{cfg.checkpoint} is not the checkpoint {manifest.path} was exported from (sha256 differs); "
                         f"run `python -m export` again, or pass the matching --checkpoint")
+    check_data_files(ckpt, cfg.data_dir)  # the test set must be the one the checkpoint recorded
     spec = data.get_spec(ckpt["dataset"]["name"])
     images, labels = data.load_test_set(spec, cfg.data_dir).tensors
     with torch.no_grad():
@@ -47,10 +67,10 @@ def method_of(cfg: RuntimeConfig) -> harness.Method:
                           min_calls=cfg.min_calls, cv_warn=cfg.cv_warn)
 
 
-def build_report(cfg: RuntimeConfig) -> tuple[dict, dict]:
-    """Measure everything `cfg` asks for -> (report dict, batch-1 latency samples for the plots)."""
-    manifest = read_manifest(cfg.manifest)
-    old = report.load_baseline(Path(cfg.baseline)) if cfg.baseline else None
+def build_report(cfg: RuntimeConfig, required: tuple[str, ...] = ()) -> tuple[dict, dict]:
+    """Measure everything `cfg` asks for -> (report dict, batch-1 latency samples for the plots).
+    `required`: targets that must measure at least one artifact (see report.unmeasured)."""
+    manifest, old, docs = check_inputs(cfg)
     model, images, labels, top1 = load_reference(cfg, manifest)
     reference_accuracy = float((top1 == labels).mean())
     threads = resolve_threads(cfg.threads)
@@ -74,19 +94,20 @@ def build_report(cfg: RuntimeConfig) -> tuple[dict, dict]:
         torch.set_num_threads(previous_threads)  # loaders set torch's process-wide thread count
     rows = measured + rows
     devices = {}
-    for target in ("android", "browser-wasm"):
-        if target in cfg.targets:
-            target_rows, devices[target] = device_results.device_rows(target, cfg.device_results_dir, manifest)
-            rows += target_rows
+    for target, doc in docs.items():
+        target_rows, devices[target] = device_results.device_rows(target, cfg.device_results_dir, manifest, doc)
+        rows += target_rows
     reference = {"accuracy": reference_accuracy, "test_count": int(len(labels)), "model": "fp32 PyTorch checkpoint"}
-    return assemble(cfg, manifest, rows, threads, method, overhead, compute_floor, reference, devices, old), samples
+    out = assemble(cfg, manifest, rows, threads, method, overhead, compute_floor, reference, devices, old)
+    out["problems"] = report.unmeasured(rows, cfg.targets, required) + out["problems"]
+    return out, samples
 
 
 def assemble(cfg, manifest, rows, threads, method, overhead, compute_floor, reference, devices, old) -> dict:
     reference_accuracy = reference["accuracy"]
     report.add_ratios(rows)
     report.flag_slow_int8(rows)
-    budget_ok = {a.name: within_budget(a.entry.get("test_accuracy") or 0.0, reference_accuracy,
+    budget_ok = {a.name: within_budget(a.test_accuracy or 0.0, reference_accuracy,
                                        manifest.accuracy_budget_pp) for a in manifest.artifacts}
     budget_ok.update({r["artifact"]: r["within_budget"] for r in rows
                       if r["target"] == "cpu" and r["within_budget"] is not None})
@@ -117,14 +138,8 @@ def assemble(cfg, manifest, rows, threads, method, overhead, compute_floor, refe
 
 
 def write_report(result: dict, samples: dict, out_dir: Path) -> list[Path]:
-    """JSON, Markdown and HTML, each written to a temp file and renamed (never half-written)."""
-    ensure_writable_dir(out_dir, "report")
-    paths = [out_dir / name for name in REPORT_NAMES]
-    atomic_write_json(paths[0], result)
-    with atomic_write(paths[1], "w") as f:
-        f.write(render.markdown(result))
-    with atomic_write(paths[2], "w") as f:
-        f.write(render.html(result, samples))
-    for path in paths:
-        path.chmod(0o644)  # temp files are created 0600; reports are meant to be read and served
-    return paths
+    """JSON, Markdown and HTML rendered first, then published together (runtime.publish): a
+    full disk or a crash leaves the previous report whole, never a mix of old and new files."""
+    texts = {REPORT_NAMES[0]: json.dumps(result, indent=2) + "\n", REPORT_NAMES[1]: render.markdown(result),
+             REPORT_NAMES[2]: render.html(result, samples)}
+    return publish(out_dir, texts)

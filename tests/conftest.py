@@ -59,3 +59,13 @@ def exported(tmp_path_factory, trained, data_dir) -> Path:
     out = tmp_path_factory.mktemp("export") / "artifacts"
     export_run(ExportConfig(checkpoint=trained, out_dir=out, data_dir=data_dir), log=lambda line: None)
     return out / "manifest.json"
+
+
+@pytest.fixture(scope="session")
+def small_export(tmp_path_factory, trained, data_dir) -> Path:
+    """manifest.json of a one-artifact export (ONNX fp32) of `trained`, ~10 s: for tests of what
+    reads an export (report, embed, fault handling) that need a real artifact, not every format."""
+    out = tmp_path_factory.mktemp("small-export") / "artifacts"
+    cfg = ExportConfig(checkpoint=trained, out_dir=out, data_dir=data_dir, formats=("onnx",),
+                       quantizations=("none",), prunings=("none",))
+    return export_run(cfg, log=lambda line: None)

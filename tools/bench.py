@@ -23,10 +23,10 @@ from pathlib import Path
 
 from common.errors import run_cli
 from common.files import atomic_write_json, ensure_writable_dir
+from export.verify import SIZE_INT8, SIZE_STRUCTURED_INT8
 
 STAGE_SECONDS = 180.0
 TRAIN_ACCURACY = 0.98
-INT8_SIZE, STRUCTURED_INT8_SIZE = 0.27, 0.15
 CPU_RATIO = 0.25
 
 
@@ -47,7 +47,7 @@ def size_checks(manifest: dict) -> list[dict]:
         key = (a["format"], a["backend"])
         if a["status"] != "ok" or a["quantization"] == "none" or key not in fp32:
             continue
-        limit = STRUCTURED_INT8_SIZE if a["pruning"] == "structured" else INT8_SIZE
+        limit = SIZE_STRUCTURED_INT8 if a["pruning"] == "structured" else SIZE_INT8
         ratio = a["size_bytes"] / fp32[key]
         checks.append(check(f"size {a['name']} / fp32", ratio, limit, "<=", f"{ratio:.1%} of {fp32[key]} B"))
     return checks

@@ -31,7 +31,7 @@ def test_bool_flags_stand_alone_or_take_a_value():
 
 
 def test_bad_types_say_which_key(tmp_path):
-    with pytest.raises(UserError, match=r"\[train\] epochs must be a number, got 'many'"):
+    with pytest.raises(UserError, match=r"\[train\] epochs must be an integer, got .many."):
         build_config(TrainConfig, "train", {}, {"epochs": "many"})
     with pytest.raises(UserError, match="resume must be true or false"):
         build_config(TrainConfig, "train", {}, {"resume": "perhaps"})
@@ -58,3 +58,63 @@ def test_a_preset_beats_the_file_and_a_flag_beats_the_preset(tmp_path):
     preset = {"epochs": 1, "hidden_size": 16}
     cfg = config_from_args(TrainConfig, "train", parse(["--config", str(cfg_file), "--hidden-size", "8"]), preset)
     assert (cfg.epochs, cfg.hidden_size, cfg.batch_size) == (1, 8, 32)
+
+
+def file_config(tmp_path, text: str | bytes, cls=TrainConfig, section="train"):
+    path = tmp_path / "p.toml"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    return config_from_args(cls, section, parse_for(cls, ["--config", str(path)]))
+
+
+def parse_for(cls, argv):
+    parser = argparse.ArgumentParser()
+    add_config_flags(parser, cls)
+    return parser.parse_args(argv)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("train = 5\n", r"\[train\] in config file .* is a plain value \(5\), not a section"),
+    ("[trian]\nepochs = 3\n", r"unknown section\(s\) \['trian'\] .* valid sections: \['train', 'export'"),
+    ("[train]\nepochs = true\n", r"\[train\] epochs must be an integer, got true"),
+    ("[train]\nepochs = 2.0\n", r"\[train\] epochs must be an integer, got 2.0"),
+    ("[train]\nlr = true\n", r"\[train\] lr must be a finite number, got true"),
+    ("[train]\nlr = nan\n", r"\[train\] lr must be a finite number, got nan"),
+    ("[train]\ndataset = 5\n", r"\[train\] dataset must be a string, got 5"),
+    ("[train]\nresume = 1\n", r"\[train\] resume must be true or false, got 1"),
+    (b"[train]\nepochs = \xff\n", "not UTF-8 text"),
+])
+def test_a_bad_config_file_is_one_user_error(tmp_path, text, message):
+    with pytest.raises(UserError, match=message):
+        file_config(tmp_path, text)
+
+
+def test_a_folder_as_config_file(tmp_path):
+    with pytest.raises(UserError, match="is a folder"):
+        config_from_args(TrainConfig, "train", parse(["--config", str(tmp_path)]))
+
+
+def test_a_decimal_for_an_integer_list_is_refused_alike_from_file_and_flag(tmp_path):
+    from runtime.config import RuntimeConfig
+    with pytest.raises(UserError, match=r"\[runtime\] batches must be an integer, got 1.9"):
+        file_config(tmp_path, "[runtime]\nbatches = [1.9]\n", RuntimeConfig, "runtime")
+    with pytest.raises(UserError, match=r"\[runtime\] batches must be an integer, got '1.9'"):
+        config_from_args(RuntimeConfig, "runtime", parse_for(RuntimeConfig, ["--batches", "1,1.9"]))
+
+
+@pytest.mark.parametrize("section, field", [("runtime", "threads"), ("export", "threads")])
+def test_threads_have_an_upper_bound_with_one_message(tmp_path, section, field):
+    from export.config import ExportConfig
+    from runtime.config import RuntimeConfig
+    cls = {"runtime": RuntimeConfig, "export": ExportConfig}[section]
+    value = "[100000]" if section == "runtime" else "100000"
+    with pytest.raises(UserError, match=r"threads .*must be between \d and \d+ .* got 100000") as from_file:
+        file_config(tmp_path, f"[{section}]\n{field} = {value}\n", cls, section)
+    with pytest.raises(UserError) as from_flag:
+        config_from_args(cls, section, parse_for(cls, ["--threads", "100000"]))
+    assert str(from_file.value) == str(from_flag.value)
+
+
+def test_every_documented_stage_has_a_config_section():
+    from common.config import SECTIONS
+    from tools.config_reference import STAGES
+    assert {section for _, section in STAGES} <= set(SECTIONS)

@@ -96,3 +96,24 @@ def test_outside_tolerance_fails_and_keep_failed_keeps_it(tmp_path, capsys, trai
     assert code == 1 and kept["status"] == "failed" and (out / kept["path"]).is_file()
     # The second run went into a fresh folder; the first one is intact and unmixed.
     assert out.resolve() != first_run and not (first_run / "mlp_onnx_fp32.onnx").exists()
+
+
+def test_a_full_disk_is_not_published_and_the_old_run_stays(tmp_path, capsys, monkeypatch, trained, data_dir):
+    """ENOSPC is the disk's fault, not a format's: the run stops, its folder goes, `artifacts` keeps
+    pointing at the previous good run (which otherwise would be replaced by one with no usable artifact)."""
+    import errno
+    out = tmp_path / "artifacts"
+    one = ["--checkpoint", trained, "--out-dir", out, "--data-dir", data_dir, "--formats", "onnx",
+           "--quantizations", "none", "--prunings", "none"]
+    assert export_cli(capsys, *one)[0] == 0
+    good = out.resolve()
+
+    def build(model, variant, calib, out, **options):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    full = types.SimpleNamespace(FORMAT="onnx", BACKENDS=("cpu",), EXTENSION=".onnx", build=build,
+                                 load=formats.FORMATS["onnx"].load)
+    monkeypatch.setitem(formats.FORMATS, "onnx", full)
+    code, err = export_cli(capsys, *one)
+    assert code == 2 and err.count("\n") == 1 and "No space left on device" in err and "not published" in err
+    assert out.resolve() == good
+    assert [p for p in (tmp_path / "artifacts-runs").iterdir() if p.is_dir()] == [good]

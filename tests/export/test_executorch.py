@@ -17,13 +17,12 @@ import torch
 from common.errors import UserError
 from export import executorch as et
 from export.variant import Unsupported, Variant
+from export.verify import FP32_TOLERANCE, SIZE_INT8
 from train.checkpoint import load_model
 from train.data import get_spec, load_split, load_test_set, split_train_val, to_tensors
 from train.model import MLP
 
-FP32_MAX_ABS_DIFF = 1e-4      # fp32 tolerance on the logits (ExportConfig.fp32_tolerance)
 INT8_BUDGET = 0.003           # int8 test accuracy may be at most 0.3 points below fp32 eager
-INT8_SIZE_RATIO = 0.27        # int8 .pte <= 27% of the same backend's fp32 .pte
 INT8 = [(b, q) for b in et.BACKENDS for q in ("int8-static", "int8-dynamic")]
 
 
@@ -67,7 +66,7 @@ def test_fp32_matches_eager_on_the_test_set(artifact, source, backend):
     out = et.load(path).predict(test_x)
     assert out.dtype == np.float32 and out.shape == logits.shape
     diff = float(np.abs(out - logits).max())
-    assert diff <= FP32_MAX_ABS_DIFF, f"max abs logit diff {diff:.2e} > {FP32_MAX_ABS_DIFF}"
+    assert diff <= FP32_TOLERANCE, f"max abs logit diff {diff:.2e} > {FP32_TOLERANCE}"
     assert (out.argmax(1) == logits.argmax(1)).all(), "top-1 differs from eager on some test images"
     assert any("dynamic batch" in n for n in notes)
 
@@ -86,7 +85,7 @@ def test_int8_keeps_accuracy_and_shrinks_the_file(artifact, source, backend, qua
     reference = float((logits.argmax(1) == test_y).mean())
     assert accuracy >= reference - INT8_BUDGET, f"int8 accuracy {accuracy:.4f} vs fp32 eager {reference:.4f}"
     ratio = path.stat().st_size / artifact(backend, "none")[0].stat().st_size
-    assert ratio <= INT8_SIZE_RATIO, f"{path.name} is {ratio:.1%} of the fp32 .pte"
+    assert ratio <= SIZE_INT8, f"{path.name} is {ratio:.1%} of the fp32 .pte"
     assert any(n.startswith(f"pt2e {quantization}") for n in notes)
 
 
@@ -102,7 +101,7 @@ def test_structurally_pruned_model_exports(source, tmp_path):
         expected = small(torch.from_numpy(test_x[:1000])).numpy()
     path = tmp_path / "small.pte"
     et.build(small, Variant("executorch", "xnnpack"), calib, path)
-    assert np.abs(et.load(path).predict(test_x[:1000]) - expected).max() <= FP32_MAX_ABS_DIFF
+    assert np.abs(et.load(path).predict(test_x[:1000]) - expected).max() <= FP32_TOLERANCE
 
 
 @pytest.mark.parametrize("batch", [1, 7, 256, et.MAX_BATCH + 3])
@@ -112,7 +111,7 @@ def test_any_batch_size(artifact, source, batch):
     runner = et.load(artifact("xnnpack", "none")[0])
     out = runner.predict(test_x[:batch])
     assert out.shape == (batch, 10)
-    assert np.abs(out - logits[:batch]).max() <= FP32_MAX_ABS_DIFF
+    assert np.abs(out - logits[:batch]).max() <= FP32_TOLERANCE
 
 
 def test_wrong_input_is_named(artifact, source):

@@ -10,6 +10,7 @@ import pytest
 from common.files import sha256_file
 from export import formats, manifest
 from export.variant import PRUNINGS, QUANTIZATIONS, Variant
+from export.verify import FP32_TOLERANCE, SIZE_INT8, SIZE_STRUCTURED_INT8
 
 ALL = [Variant(fmt, backend, quant, pruning)
        for fmt, module in formats.FORMATS.items() for backend in module.BACKENDS
@@ -17,8 +18,6 @@ ALL = [Variant(fmt, backend, quant, pruning)
 # The combinations no format can produce, each listed with its reason: TorchScript scripts no pt2e
 # graph and torch.ao's static quantization is deprecated. Any other row must export ok.
 UNSUPPORTED = {v.name for v in ALL if v.format in ("torchscript", "torchscript-lite") and v.quantization == "int8-static"}
-SIZE_INT8 = 0.27             # int8 file <= 27% of the same format's fp32 file
-SIZE_STRUCTURED_INT8 = 0.15  # structured-pruned int8 <= 15% of the dense fp32 file
 
 
 def rows(manifest_path) -> dict[str, dict]:
@@ -52,7 +51,7 @@ def test_artifact_loads_in_its_runtime_within_tolerance(exported, variant):
     budget = m["accuracy_budget_pp"] / 100
     assert row["test_accuracy"] >= m["reference"]["test_accuracy"] - budget, row
     if variant.quantization == "none":
-        assert row["parity"]["max_abs_diff"] <= 1e-4 and row["parity"]["top1_agreement"] == 1.0, row
+        assert row["parity"]["max_abs_diff"] <= FP32_TOLERANCE and row["parity"]["top1_agreement"] == 1.0, row
     if variant == Variant(variant.format, variant.backend):  # dense fp32: must reproduce the vectors
         diff = np.abs(logits - np.asarray(vec["expected_logits"], dtype=np.float32)).max()
         assert diff <= vec["tolerance"]["fp32_max_abs_diff"], f"max abs diff {diff} on the test vectors"

@@ -64,7 +64,7 @@ def test_paths_leaving_the_manifest_folder_are_refused(embedded, tmp_path):
         if a["name"] == "mlp_onnx_fp32":
             a["path"] = "../../etc/passwd"
     manifest_path.write_text(json.dumps(manifest))
-    with pytest.raises(UserError, match="leaves the manifest's folder"):
+    with pytest.raises(UserError, match="(leaves|relative path inside) the manifest.s folder"):
         embed(manifest_path, tmp_path / "assets", ("mlp_onnx_fp32",), None)
 
 
@@ -77,3 +77,52 @@ def test_explicit_request_for_a_failed_artifact_is_refused(embedded, tmp_path):
     manifest_path.write_text(json.dumps(manifest))
     with pytest.raises(UserError, match="has status failed"):
         embed(manifest_path, tmp_path / "assets", ("mlp_onnx_fp32",), None)
+
+
+def _state(*folders):
+    return {str(f): sorted((p.name, sha256_file(p)) for p in f.iterdir()) if f.exists() else None for f in folders}
+
+
+def test_a_full_disk_in_the_web_step_changes_neither_demo(small_export, tmp_path, monkeypatch):
+    import errno
+    from export import embed as embed_module
+    assets, web = tmp_path / "assets", tmp_path / "web"
+    embed(small_export, assets, ("mlp_onnx_fp32",), web)
+    (assets / "extra.txt").write_text("marks the old content")
+    before = _state(assets, web)
+    real_copy = shutil.copyfile
+
+    def copy(src, dst):
+        if str(dst).startswith(str(tmp_path / ".web")):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_copy(src, dst)
+    monkeypatch.setattr(embed_module.shutil, "copyfile", copy)
+    with pytest.raises(UserError, match="cannot write the demo folder .*web.*No space left on device.*neither demo"):
+        embed(small_export, assets, ("mlp_onnx_fp32",), web)
+    assert _state(assets, web) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "temp folder left behind"
+
+
+def test_a_failed_second_swap_undoes_the_first(small_export, tmp_path, monkeypatch):
+    import errno
+    import pathlib
+    assets, web = tmp_path / "assets", tmp_path / "web"  # first embed: no old folders to go back to
+    real_rename = pathlib.Path.rename
+
+    def rename(self, target):
+        if pathlib.Path(target) == web:
+            raise OSError(errno.EROFS, "Read-only file system")
+        return real_rename(self, target)
+    monkeypatch.setattr(pathlib.Path, "rename", rename)
+    with pytest.raises(UserError, match="Read-only file system") as e:
+        embed(small_export, assets, ("mlp_onnx_fp32",), web)
+    assert "\n" not in str(e.value)
+    assert not assets.exists() and not web.exists()
+
+
+def test_an_unwritable_target_is_one_line(small_export, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(UserError, match="cannot write the demo folder") as e:
+        embed(small_export, blocker / "assets", ("mlp_onnx_fp32",), tmp_path / "web")
+    assert "\n" not in str(e.value) and not (tmp_path / "web").exists()

@@ -1,13 +1,16 @@
 """android / browser-wasm rows from the mobile demos' results files: ok, stale, absent."""
 import json
 
+import pytest
+
+from common.errors import UserError
 from runtime.device_results import device_rows
 from runtime.manifest import Artifact, Manifest
 
 
 def manifest_with(name, sha256):
     art = Artifact(name=name, format="onnx", backend="cpu", quantization="none", pruning="none", path=f"{name}.onnx",
-                   sha256=sha256, status="ok", reason=None, size_bytes=10, entry={})
+                   sha256=sha256, status="ok", reason=None, size_bytes=10)
     return Manifest(path=None, folder=None, checkpoint_sha256=None, reference_accuracy=0.98,
                     accuracy_budget_pp=0.3, artifacts=(art,), raw={})
 
@@ -20,8 +23,8 @@ def result(name, sha256):
 
 def test_results_matching_the_manifest_are_ok_and_others_stale(tmp_path):
     (tmp_path / "browser-wasm.json").write_text(json.dumps({
-        "target": "browser-wasm", "device": {"browser": "Chromium"},
-        "method": {"warmup": 100, "iterations": 1000, "batch": 1, "threads": 1},
+        "target": "browser-wasm", "created_utc": "2026-11-25T18:00:00Z", "device": {"browser": "Chromium"},
+        "method": {"warmup": 100, "iterations": 1000, "batch": 1, "threads": 1, "clock": "performance.now()"},
         "results": [result("mlp_onnx_fp32", "a" * 64), result("mlp_onnx_fp32", "b" * 64), result("gone", "c" * 64)]}))
     rows, info = device_rows("browser-wasm", tmp_path, manifest_with("mlp_onnx_fp32", "a" * 64))
     assert [r["status"] for r in rows] == ["ok", "stale", "stale"]
@@ -37,7 +40,24 @@ def test_no_results_file_is_not_measured_with_the_reason(tmp_path):
     assert "runtime.android" in rows[0]["reason"] and rows[0]["p50_us"] is None
 
 
-def test_an_unreadable_results_file_is_a_failed_row(tmp_path):
-    (tmp_path / "android.json").write_text("{")
-    rows, _ = device_rows("android", tmp_path, manifest_with("x", "a" * 64))
-    assert rows[0]["status"] == "failed" and "unreadable" in rows[0]["reason"]
+def doc_with(result_changes):
+    return {"target": "android", "created_utc": "2026-11-25T18:00:00Z", "device": {},
+            "method": {"warmup": 1, "iterations": 2, "batch": 1, "threads": 1, "clock": "nanoTime"},
+            "results": [{**result("x", "a" * 64), **result_changes}]}
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{", "unreadable"),
+    (b"\xff\xfe{", "unreadable"),
+    (json.dumps(doc_with({"p50_us": "fast"})), r"mistyped \['p50_us'\]"),
+    (json.dumps(doc_with({"mean_us": [52.0]})), r"mistyped \['mean_us'\]"),
+    (json.dumps(doc_with({"status": "great"})), "unknown status 'great'"),
+    (json.dumps({**doc_with({}), "method": 5}), "method has the wrong type"),
+    (json.dumps({**doc_with({}), "results": [5]}), "result 0 lacks"),
+])
+def test_a_broken_results_file_is_one_user_error(tmp_path, content, message):
+    path = tmp_path / "android.json"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(UserError, match=message) as e:
+        device_rows("android", tmp_path, manifest_with("x", "a" * 64))
+    assert str(path) in str(e.value) and "\n" not in str(e.value)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -88,7 +89,8 @@ def test_sha256_mismatch_and_unloadable_artifact_are_failed_rows_and_exit_1(mani
         assert "sha256 mismatch" in rows[("mlp_onnx_fp32", runtime)]["reason"]
     ts = rows[("mlp_torchscript_fp32", "torchscript")]
     assert ts["status"] == "failed" and "load or run failed" in ts["reason"]
-    assert len(report["problems"]) == 3
+    assert sum(": failed: " in p for p in report["problems"]) == 3
+    assert "target cpu was asked for but measured no artifact" in " ".join(report["problems"])
     # the baseline had these rows ok: each is listed as a status regression
     kinds = {(g["artifact"], g["runtime"], g["kind"]) for g in report["baseline"]["regressions"]}
     assert ("mlp_onnx_fp32", "onnxruntime", "status") in kinds
@@ -105,3 +107,93 @@ def test_a_bad_flag_value_is_one_line_and_exit_2(tmp_path, capsys):
 def test_sample_names_exist_in_the_manifest(manifest_path, sample):
     names = {a.name for a in read_manifest(manifest_path).artifacts}
     assert set(sample) <= names
+
+
+# The exit-code contract (README, "Exit codes") and the inputs checked before anything is measured,
+# on the one-artifact export: 0 = measured and within budget, 1 = report written but the contract
+# broken, 2 = bad input (one line, nothing measured, the previous report untouched).
+
+def small_args(manifest, checkpoint, data_dir, out, *extra) -> list[str]:
+    return ["--manifest", str(manifest), "--checkpoint", str(checkpoint), "--data-dir", str(data_dir),
+            "--out-dir", str(out), "--device-results-dir", str(out / "device_results"), "--quick",
+            "--batches", "1", "--threads", "1", *extra]
+
+
+def run_cli_captured(capsys, argv) -> tuple[int, str]:
+    from common.errors import run_cli
+    code = run_cli(main, argv)
+    return code, capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def small_report(small_export, trained, data_dir, tmp_path_factory):
+    """(exit code, folder) of one report of the one-artifact export with the default targets."""
+    out = tmp_path_factory.mktemp("small-report")
+    return main(small_args(small_export, trained, data_dir, out)), out
+
+
+def test_default_targets_this_machine_lacks_do_not_fail_the_run(small_report):
+    code, out = small_report
+    report = json.loads((out / "latency_report.json").read_text())
+    assert code == 0, report["problems"]
+    assert {r["target"] for r in report["rows"] if r["status"] == "not measured"} >= {"android", "browser-wasm"}
+
+
+def test_a_named_target_that_measures_nothing_exits_1(small_export, trained, data_dir, tmp_path, capsys):
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present: the cuda target measures")
+    code, err = run_cli_captured(capsys, small_args(small_export, trained, data_dir, tmp_path, "--targets", "cpu,cuda"))
+    assert code == 1 and "problem: target cuda was asked for but measured no artifact (no CUDA device)" in err
+
+
+def test_zero_measurable_artifacts_exits_1(small_export, trained, data_dir, tmp_path, capsys):
+    manifest = copy_artifacts(small_export, tmp_path / "artifacts")
+    data = json.loads(manifest.read_text())
+    for a in data["artifacts"]:
+        a.update(status="failed", reason="OSError: [Errno 28] No space left on device", path=None, sha256=None)
+    manifest.write_text(json.dumps(data))
+    code, err = run_cli_captured(capsys, small_args(manifest, trained, data_dir, tmp_path / "r"))
+    assert code == 1 and "problem: no artifact was measured on any target" in err
+
+
+def test_an_artifacts_pattern_that_matches_nothing_exits_2(small_export, trained, data_dir, tmp_path, capsys):
+    code, err = run_cli_captured(capsys, small_args(small_export, trained, data_dir, tmp_path,
+                                                    "--artifacts", "mlp_onnx_fp32,mlp_onx_*"))
+    assert code == 2 and "--artifacts pattern 'mlp_onx_*' matches no artifact" in err and err.count("\n") == 1
+    assert "mlp_onnx_fp32" in err  # the valid names, to fix the typo
+
+
+def test_shuffled_test_labels_are_refused_before_measuring(small_export, trained, data_dir, tmp_path, capsys):
+    """Same file size, different labels: without the sha256 check every accuracy is ~10% and the run passes."""
+    raw = tmp_path / "data" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for f in (data_dir / "MNIST" / "raw").iterdir():
+        (raw / f.name).symlink_to(f)
+    labels = (raw / "t10k-labels-idx1-ubyte").read_bytes()
+    (raw / "t10k-labels-idx1-ubyte").unlink()
+    (raw / "t10k-labels-idx1-ubyte").write_bytes(labels[:8] + labels[9:] + labels[8:9])  # header kept, rotated
+    code, err = run_cli_captured(capsys, small_args(small_export, trained, tmp_path / "data", tmp_path / "r"))
+    assert code == 2 and "dataset files ['t10k-labels-idx1-ubyte']" in err and err.count("\n") == 1
+    assert not (tmp_path / "r" / "latency_report.json").exists()
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("browser-wasm.json", '{"target": "browser-wasm", "results": "none"}', "browser-wasm results are invalid"),
+    ("android.json", "{", "is unreadable"),
+    ("baseline.json", '{"schema": "latency-report/1", "rows": [{"artifact": "a"}]}', "rows\\[0\\] has missing"),
+    ("baseline.json", "not json", "is not valid JSON"),
+])
+def test_a_malformed_device_results_or_baseline_file_is_refused_before_measuring(
+        small_report, small_export, trained, data_dir, tmp_path, capsys, name, content, message):
+    _, out = small_report
+    before = {p.name: p.read_text() for p in out.glob("latency_report.*")}
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    (folder / name).write_text(content)
+    argv = small_args(small_export, trained, data_dir, out, "--device-results-dir", str(folder))
+    if name == "baseline.json":
+        argv += ["--baseline", str(folder / name)]
+    code, err = run_cli_captured(capsys, argv)
+    assert code == 2 and err.count("\n") == 1
+    assert re.search(message, err), err
+    assert {p.name: p.read_text() for p in out.glob("latency_report.*")} == before
