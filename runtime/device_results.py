@@ -1,8 +1,11 @@
 """Rows of the `android` and `browser-wasm` targets, from the files the mobile demos write.
 
-Schema: docs/manifest.md, "Device results". A result whose artifact sha256 differs from the
-current manifest was measured on another build of that artifact: its row is `stale`
-(numbers kept, not used for the recommendation). No file: one `not measured` row saying so.
+Schema: docs/manifest.md, "Device results". A target's files are `<target>.json` and one
+`<target>-<serial>.json` per device (`python -m runtime.android` writes one per phone); each
+row names its device. A result whose artifact sha256 differs from the current manifest was
+measured on another build of that artifact: its row is `stale` (numbers kept, not used for the
+recommendation). A run the app could not start is one `failed` row with its reason. No file:
+one `not measured` row saying so.
 """
 from __future__ import annotations
 
@@ -18,11 +21,28 @@ COPIED = ("load_ms", "first_ms", "p50_us", "p90_us", "p99_us", "mean_us", "trimm
 
 
 def device_rows(target: str, folder: Path, manifest: Manifest) -> tuple[list[dict], dict | None]:
-    """(rows, the file's device/method blocks for the report) for one device target."""
-    path = Path(folder) / f"{target}.json"
-    if not path.is_file():
+    """(rows, the device/method blocks for the report) for one device target: of its one file, or
+    {"files": [...]} when several devices each filed one."""
+    paths = results_files(target, Path(folder))
+    if not paths:
+        path = Path(folder) / f"{target}.json"
         return [make_row(artifact=None, target=target, status="not measured",
                          reason=f"no results file {path}; {HOW_TO_MAKE.get(target, 'run its benchmark')}")], None
+    rows, infos = [], []
+    for path in paths:
+        file_rows, info = _file_rows(target, path, manifest)
+        rows += file_rows
+        infos += [info] if info else []
+    if len(paths) == 1:
+        return rows, (infos[0] if infos else None)
+    return rows, {"files": infos}
+
+
+def results_files(target: str, folder: Path) -> list[Path]:
+    return [p for p in [folder / f"{target}.json"] if p.is_file()] + sorted(folder.glob(f"{target}-*.json"))
+
+
+def _file_rows(target: str, path: Path, manifest: Manifest) -> tuple[list[dict], dict | None]:
     try:
         data = json.loads(path.read_text())
         results = data["results"]
@@ -30,11 +50,23 @@ def device_rows(target: str, folder: Path, manifest: Manifest) -> tuple[list[dic
     except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as e:
         return [make_row(target=target, status="failed",
                          reason=f"results file {path} is unreadable ({type(e).__name__}: {e}); rerun its benchmark")], None
-    by_name = {a.name: a for a in manifest.artifacts}
     device = data.get("device") if isinstance(data.get("device"), dict) else {}
-    rows = [_row(target, r, by_name, method, device.get("runtime")) for r in results]
+    label = device_label(device)
     info = {"file": str(path), "created_utc": data.get("created_utc"), "device": data.get("device"), "method": method}
+    if data.get("status") == "failed":
+        return [make_row(target=target, device=label, status="failed",
+                         reason=f"the app could not start on this device: {data.get('reason')}")], info
+    by_name = {a.name: a for a in manifest.artifacts}
+    rows = [_row(target, r, by_name, method, device.get("runtime")) | {"device": label} for r in results]
     return rows, info
+
+
+def device_label(device: dict) -> str | None:
+    """"Google Pixel 8 (serial)" for a phone, the browser for the web demo; None when the file says nothing."""
+    name = device.get("model") or device.get("browser")
+    if name and device.get("serial"):
+        return f"{name} ({device['serial']})"
+    return name
 
 
 def _row(target: str, result: dict, by_name: dict, method: dict, device_runtime: str | None) -> dict:

@@ -41,3 +41,24 @@ def test_an_unreadable_results_file_is_a_failed_row(tmp_path):
     (tmp_path / "android.json").write_text("{")
     rows, _ = device_rows("android", tmp_path, manifest_with("x", "a" * 64))
     assert rows[0]["status"] == "failed" and "unreadable" in rows[0]["reason"]
+
+
+def test_each_phone_files_its_own_rows(tmp_path):
+    for serial, model, p50 in (("A1", "Google Pixel 8", 40.0), ("B2", "Samsung SM-S921B", 55.0)):
+        (tmp_path / f"android-{serial}.json").write_text(json.dumps({
+            "target": "android", "status": "ok", "device": {"model": model, "serial": serial},
+            "method": {"warmup": 100, "iterations": 1000, "batch": 1, "threads": 1},
+            "results": [dict(result("mlp_onnx_fp32", "a" * 64), p50_us=p50)]}))
+    rows, info = device_rows("android", tmp_path, manifest_with("mlp_onnx_fp32", "a" * 64))
+    assert [(r["device"], r["status"], r["p50_us"]) for r in rows] == [
+        ("Google Pixel 8 (A1)", "ok", 40.0), ("Samsung SM-S921B (B2)", "ok", 55.0)]
+    assert [f["device"]["serial"] for f in info["files"]] == ["A1", "B2"]
+
+
+def test_an_app_that_could_not_start_is_a_failed_row_with_its_reason(tmp_path):
+    (tmp_path / "android-A1.json").write_text(json.dumps({
+        "target": "android", "status": "failed", "reason": "UnsatisfiedLinkError: no libexecutorch.so",
+        "device": {"model": "Google Pixel 8", "serial": "A1"}, "method": {}, "results": []}))
+    rows, _ = device_rows("android", tmp_path, manifest_with("x", "a" * 64))
+    assert [(r["device"], r["status"]) for r in rows] == [("Google Pixel 8 (A1)", "failed")]
+    assert rows[0]["reason"] == "the app could not start on this device: UnsatisfiedLinkError: no libexecutorch.so"
