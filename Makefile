@@ -8,7 +8,7 @@ MNIST_GZ_DIR ?= ../shared/data/mnist
 
 WEB    := mobile_demo/web
 
-.PHONY: help venv web data pipeline train export report test bench config-reference clean
+.PHONY: help venv web data pipeline train export report android-check test bench config-reference clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -46,8 +46,13 @@ report: venv web data  ## measure the web demo in headless Chromium, then the la
 
 pipeline: train export report  ## set up and run the whole job: train -> export -> embed -> browser bench -> report
 
-test: venv web data  ## run every test: the Java/JUnit suite, then pytest (Python, browser, cross-language)
-	bash mobile_demo/android/run_jvm_tests.sh
+# javac (JDK 17) and mvn are on the machine; aapt2 comes from Debian's aapt. Maven keeps its
+# downloads in ~/.m2, so later runs (and CI on this machine) reuse them.
+android-check:  ## compile every Android source against the real jars from Maven Central, check the manifest with aapt2
+	bash tools/ensure_packages.sh openjdk-17-jdk-headless=javac maven=mvn aapt=aapt2
+	bash mobile_demo/android/check.sh compile
+
+test: android-check venv web data  ## run every test: the Android compile check, then pytest (Python, the JUnit suite under Maven, browser, cross-language)
 	DATA_DIR=$(DATA_DIR) $(PY) -m pytest
 
 bench: venv data  ## check the speed, size and accuracy targets from one measured run -> reports/bench/bench.json

@@ -26,14 +26,15 @@ version() {  # the [versions] entry NAME of the catalog: one `NAME = "VALUE"` li
 }
 
 fetch() {  # fetch G:A:V[:PACKAGING] into $out/libs; prints the file, or one line naming what is missing
-  local coord="$1" log="$out/mvn-${1//:/_}.log"
+  local coord="$1" log="$out/mvn-${1//:/_}.log" a v p
+  IFS=: read -r _ a v p <<<"$coord"
+  local file="$out/libs/$a-$v.${p:-jar}"
   mkdir -p "$out/libs"
+  if [ -s "$file" ]; then echo "$file"; return; fi  # copied by an earlier run (the name holds the version)
   # From $out: a folder without pom.xml, so Maven runs the goal on its own.
   if (cd "$out" && mvn -B -ntp -q -Dstyle.color=never org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
-        -Dartifact="$coord" -DoutputDirectory="$out/libs" -Dmdep.overWriteReleases=false) >"$log" 2>&1; then
-    local a v p
-    IFS=: read -r _ a v p <<<"$coord"
-    echo "$out/libs/$a-$v.${p:-jar}"
+        -Dartifact="$coord" -DoutputDirectory="$out/libs") >"$log" 2>&1; then
+    echo "$file"
   elif grep -q "Could not find artifact\|Could not find metadata\|was not found in" "$log"; then
     echo "missing: $coord is not served by the Maven repository mvn reaches here" >&2
   else
@@ -44,7 +45,7 @@ fetch() {  # fetch G:A:V[:PACKAGING] into $out/libs; prints the file, or one lin
 classes_of() {  # an AAR's classes.jar (extracted), or a jar as it is
   case "$1" in
     *.aar) local dir="$out/aar/$(basename "$1" .aar)"
-           mkdir -p "$dir" && unzip -o -q "$1" classes.jar -d "$dir" && echo "$dir/classes.jar" ;;
+           mkdir -p "$dir" && (cd "$dir" && jar xf "$1" classes.jar) && echo "$dir/classes.jar" ;;
     *) echo "$1" ;;
   esac
 }
