@@ -1,4 +1,5 @@
-"""tools.pte_info on the embedded .pte files: they stay within what the app's executorch-android reads.
+"""tools.pte_info on the .pte files the Android app embeds by default: they stay within what the
+app's executorch-android reads.
 
 What executorch-android 1.4.0 (gradle/libs.versions.toml) reads, from its v1.4.0 sources:
 schema/program.fbs declares file_identifier "ET12" and exir/version.py schema version 0; the
@@ -7,23 +8,34 @@ aten::sym_size.int and executorch_prim::et_view.default. If an exporter upgrade 
 these, this fails and README.md ("Versions") must be re-checked."""
 from __future__ import annotations
 
+import json
 import tomllib
+from pathlib import Path
 
 import pytest
 
 from common.errors import UserError
-from tests.mobile_demo.conftest import ANDROID
+from export.embed import DEFAULT_NAMES
+from tests.conftest import ROOT
 from tools.pte_info import describe
+
+CATALOG = ROOT / "mobile_demo" / "android" / "gradle" / "libs.versions.toml"
 
 RUNTIME_READS = {"file_identifier": "ET12", "schema_version": 0}
 RUNTIME_BACKENDS = {"XnnpackBackend"}
 RUNTIME_PRIM_OPS = {"aten::sym_size.int", "executorch_prim::et_view.default"}
 
 
-def test_embedded_pte_files_fit_the_apps_executorch(embedded):
-    version = tomllib.loads((ANDROID / "gradle" / "libs.versions.toml").read_text())["versions"]["executorch"]
+def _embedded_ptes(manifest_path: Path) -> list[Path]:
+    rows = json.loads(manifest_path.read_text())["artifacts"]
+    return [manifest_path.parent / a["path"] for a in rows
+            if a["name"] in DEFAULT_NAMES and a["status"] == "ok" and a["format"] == "executorch"]
+
+
+def test_embedded_pte_files_fit_the_apps_executorch(exported):
+    version = tomllib.loads(CATALOG.read_text())["versions"]["executorch"]
     assert version == "1.4.0", "the facts above are v1.4.0's: re-read them for the new version"
-    ptes = sorted(embedded.assets.glob("*.pte"))
+    ptes = _embedded_ptes(exported)
     assert ptes, "the default embed has no .pte"
     for pte in ptes:
         info = describe(pte)
@@ -32,8 +44,8 @@ def test_embedded_pte_files_fit_the_apps_executorch(embedded):
         assert set(info["operators"]) <= RUNTIME_PRIM_OPS, f"{pte.name} calls operators outside the delegate: {info}"
 
 
-def test_a_truncated_pte_is_one_clear_error(embedded, tmp_path):
-    pte = sorted(embedded.assets.glob("*.pte"))[0]
+def test_a_truncated_pte_is_one_clear_error(exported, tmp_path):
+    pte = _embedded_ptes(exported)[0]
     cut = tmp_path / pte.name
     cut.write_bytes(pte.read_bytes()[:200])
     with pytest.raises(UserError, match="is not a readable .pte"):

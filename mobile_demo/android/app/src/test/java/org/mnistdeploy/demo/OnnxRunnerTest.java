@@ -58,6 +58,7 @@ public class OnnxRunnerTest {
             try (OnnxRunner r = new OnnxRunner(file.toString(), manifest.inputName, manifest.inputShape(1))) {
                 boolean quantized = !a.quantization.equals("none");
                 Verifier.Result v = Verifier.verify(r, manifest, vectors, quantized);
+                System.out.println(a.name + " on " + r.runtime() + ": " + v);  // the figures, in the test log
                 assertTrue(a.name + ": " + v, v.passed);
                 assertEquals(vectors.count, v.count);
                 if (!quantized) {
