@@ -43,10 +43,13 @@ fetch() {  # fetch G:A:V[:PACKAGING] into $out/libs; prints the file, or one lin
 }
 
 classes_of() {  # an AAR's classes.jar (extracted), or a jar as it is
-  case "$1" in
-    *.aar) local dir="$out/aar/$(basename "$1" .aar)"
-           mkdir -p "$dir" && (cd "$dir" && jar xf "$1" classes.jar) && echo "$dir/classes.jar" ;;
-    *) echo "$1" ;;
+  [ -f "$1" ] || die "$1 does not exist"
+  local file dir
+  file="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+  case "$file" in
+    *.aar) dir="$out/aar/$(basename "$file" .aar)"
+           mkdir -p "$dir" && (cd "$dir" && jar xf "$file" classes.jar) && echo "$dir/classes.jar" ;;
+    *) echo "$file" ;;
   esac
 }
 
