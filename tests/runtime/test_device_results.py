@@ -62,3 +62,15 @@ def test_an_app_that_could_not_start_is_a_failed_row_with_its_reason(tmp_path):
     rows, _ = device_rows("android", tmp_path, manifest_with("x", "a" * 64))
     assert [(r["device"], r["status"]) for r in rows] == [("Google Pixel 8 (A1)", "failed")]
     assert rows[0]["reason"] == "the app could not start on this device: UnsatisfiedLinkError: no libexecutorch.so"
+
+
+def test_the_report_table_names_each_rows_phone(tmp_path):
+    from runtime import render
+    for serial in ("A1", "B2"):
+        (tmp_path / f"android-{serial}.json").write_text(json.dumps({
+            "target": "android", "status": "ok", "device": {"model": "Google Pixel 8", "serial": serial},
+            "method": {"batch": 1, "threads": 1}, "results": [result("mlp_onnx_fp32", "a" * 64)]}))
+    rows, _ = device_rows("android", tmp_path, manifest_with("mlp_onnx_fp32", "a" * 64))
+    (title, header, cells), = render.tables({"rows": rows})
+    column = header.index("device")
+    assert title == "android" and [c[column] for c in cells] == ["Google Pixel 8 (A1)", "Google Pixel 8 (B2)"]
