@@ -12,9 +12,9 @@ WEB    := mobile_demo/web
 # present means nothing to install. tools/ensure_packages.sh installs only what is missing
 # (apt-get as root, or sudo -n), else prints the one command to run.
 PIPELINE_PACKAGES := nodejs=node npm=npm chromium=chromium
-TEST_PACKAGES     := $(PIPELINE_PACKAGES) openjdk-17-jdk-headless=javac junit4=/usr/share/java/junit4.jar adb=adb
+TEST_PACKAGES     := $(PIPELINE_PACKAGES) openjdk-17-jdk-headless=javac adb=adb maven=mvn aapt=aapt2
 
-.PHONY: help system-pipeline system-test venv web data pipeline train export report test bench config-reference clean
+.PHONY: help system-pipeline system-test android-check venv web data pipeline train export report test bench config-reference clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -22,7 +22,7 @@ help:  ## list the targets
 system-pipeline:  ## install the Debian packages `make pipeline` needs (node, npm, chromium), only those missing
 	@bash tools/ensure_packages.sh $(PIPELINE_PACKAGES)
 
-system-test:  ## install the Debian packages `make test` needs (those above + JDK 17, junit4, adb), only those missing
+system-test:  ## install the Debian packages `make test` needs (those above + JDK 17, adb, Maven, aapt), only those missing
 	@bash tools/ensure_packages.sh $(TEST_PACKAGES)
 
 $(VENV)/.installed: pyproject.toml
@@ -56,8 +56,12 @@ report: system-pipeline venv web data  ## measure the web demo in headless Chrom
 
 pipeline: system-pipeline train export report  ## set up and run the whole job: train -> export -> embed -> browser bench -> report
 
-test: system-test venv web data  ## run every test: the Java/JUnit suite, then pytest (Python, browser, cross-language)
-	bash mobile_demo/android/run_jvm_tests.sh
+# javac, mvn and aapt2 (Debian's aapt) come with system-test. Maven keeps its downloads in ~/.m2,
+# so later runs (and CI on the same machine) reuse them.
+android-check: system-test  ## compile every Android source against the real jars from Maven Central, check the manifest with aapt2
+	bash mobile_demo/android/check.sh compile
+
+test: system-test android-check venv web data  ## run every test: the Android compile check, then pytest (Python, the JUnit suite under Maven, browser, cross-language)
 	DATA_DIR=$(DATA_DIR) $(PY) -m pytest
 
 bench: venv data  ## check the speed, size and accuracy targets from one measured run -> reports/bench/bench.json

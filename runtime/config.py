@@ -21,7 +21,7 @@ class RuntimeConfig:
     checkpoint: Path = option(Path("checkpoints/mlp.pt"), "fp32 checkpoint the artifacts came from (torch-eager baseline)")
     data_dir: Path = option(Path("data"), "dataset root with MNIST/raw (the 10k test set); env DATA_DIR overrides the file")
     out_dir: Path = option(Path("reports"), "where latency_report.{json,md,html} go")
-    device_results_dir: Path = option(Path("reports/device_results"), "android.json / browser-wasm.json from the mobile demos")
+    device_results_dir: Path = option(Path("reports/device_results"), "android-<serial>.json (one per phone) and browser-wasm.json from the mobile demos")
     targets: tuple[str, ...] = option(list(TARGETS), "targets to report: " + ", ".join(TARGETS))
     artifacts: tuple[str, ...] = option([], "only artifacts whose name matches one of these shell patterns, e.g. mlp_onnx_* (empty: all)")
     batches: tuple[int, ...] = option([1, 32, 256], "batch sizes to time")

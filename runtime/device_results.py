@@ -1,14 +1,18 @@
 """Rows of the `android` and `browser-wasm` targets, from the files the mobile demos write.
 
-Schema: docs/manifest.md, "Device results". A result whose artifact sha256 differs from the
-current manifest was measured on another build of that artifact: its row is `stale`
-(numbers kept, not used for the recommendation). No file: one `not measured` row saying so.
+Schema: docs/manifest.md, "Device results". A target's files are `<target>.json` and one
+`<target>-<serial>.json` per device (`python -m runtime.android` writes one per phone); each
+row names its device. Every file is validated before anything is measured, so a broken one costs
+one line, not a finished measurement. A result whose artifact sha256 differs from the current
+manifest was measured on another build of that artifact: its row is `stale` (numbers kept, not
+used for the recommendation). A run the app could not start is one `failed` row with its reason.
+No file: one `not measured` row saying so.
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from common.errors import UserError, one_line
 from export.manifest import fits
@@ -37,57 +41,89 @@ def validate(doc: Any, target: str) -> dict:
         need(key in doc, f"missing {key!r}")
         need(fits(doc[key], kind), f"{key} has the wrong type")
     need(doc["target"] == target, f"target is {doc['target']!r}, expected {target!r}")
+    need(doc.get("status", "ok") in ("ok", "failed"), f"status is {doc.get('status')!r}, expected ok or failed")
+    if doc.get("status") == "failed":  # the app could not start: no rows, the reason says why
+        need(isinstance(doc.get("reason"), str) and bool(doc["reason"]), "status failed but no reason")
+        return doc
     for key, kind in METHOD_TYPES.items():
         need(key in doc["method"], f"method lacks {key!r}")
         need(fits(doc["method"][key], kind), f"method.{key} has the wrong type")
     need(bool(doc["results"]), "no results")
     for i, r in enumerate(doc["results"]):
-        need(isinstance(r, dict) and all(k in r for k in RESULT_TYPES if k not in OK_KEYS),
-             f"result {i} lacks one of {[k for k in RESULT_TYPES if k not in OK_KEYS]}")
-        wrong = [k for k, kind in RESULT_TYPES.items() if not fits(r.get(k), kind)]
-        need(not wrong, f"result {i} ({r['artifact']!r}) has mistyped {wrong}")
-        need(r["status"] in RESULT_STATUSES, f"result {r['artifact']} has unknown status {r['status']!r}")
-        if r["status"] == "ok":
-            missing = [k for k in OK_KEYS if r.get(k) is None]
-            need(not missing, f"ok result {r['artifact']} lacks {missing}")
-            need(r["p50_us"] <= r["p90_us"] <= r["p99_us"], f"{r['artifact']}: percentiles out of order")
-        else:
-            need(bool(r["reason"]), f"result {r['artifact']} has status {r['status']} but no reason")
+        _validate_result(i, r, need)
     return doc
 
 
-def load(target: str, folder: Path) -> dict | None:
-    """The validated results file of `target` in `folder`, or None when there is none. Called before
-    anything is measured, so a broken file costs one line, not a finished measurement."""
-    path = Path(folder) / f"{target}.json"
-    if not path.is_file():
-        return None
-    try:
-        doc = json.loads(path.read_bytes())
-    except (OSError, ValueError, RecursionError) as e:
-        raise UserError(f"results file {path} is unreadable ({one_line(e)[:120]}); rerun its benchmark "
-                        f"or move the file away") from None
-    try:
-        return validate(doc, target)
-    except UserError as e:
-        raise UserError(f"{path}: {e}") from None
+def _validate_result(i: int, r: Any, need: Callable[[bool, str], None]) -> None:
+    need(isinstance(r, dict) and all(k in r for k in RESULT_TYPES if k not in OK_KEYS),
+         f"result {i} lacks one of {[k for k in RESULT_TYPES if k not in OK_KEYS]}")
+    wrong = [k for k, kind in RESULT_TYPES.items() if not fits(r.get(k), kind)]
+    need(not wrong, f"result {i} ({r['artifact']!r}) has mistyped {wrong}")
+    need(r["status"] in RESULT_STATUSES, f"result {r['artifact']} has unknown status {r['status']!r}")
+    if r["status"] == "ok":
+        missing = [k for k in OK_KEYS if r.get(k) is None]
+        need(not missing, f"ok result {r['artifact']} lacks {missing}")
+        need(r["p50_us"] <= r["p90_us"] <= r["p99_us"], f"{r['artifact']}: percentiles out of order")
+    else:
+        need(bool(r["reason"]), f"result {r['artifact']} has status {r['status']} but no reason")
+
+
+def results_files(target: str, folder: Path) -> list[Path]:
+    """`<target>.json` (one device) and `<target>-<serial>.json` (one per phone), in that order."""
+    folder = Path(folder)
+    return [p for p in [folder / f"{target}.json"] if p.is_file()] + sorted(folder.glob(f"{target}-*.json"))
+
+
+def load(target: str, folder: Path) -> list[tuple[Path, dict]]:
+    """Every validated results file of `target` in `folder` ([] when there is none)."""
+    docs = []
+    for path in results_files(target, folder):
+        try:
+            doc = json.loads(path.read_bytes())
+        except (OSError, ValueError, RecursionError) as e:
+            raise UserError(f"results file {path} is unreadable ({one_line(e)[:120]}); rerun its benchmark "
+                            f"or move the file away") from None
+        try:
+            docs.append((path, validate(doc, target)))
+        except UserError as e:
+            raise UserError(f"{path}: {e}") from None
+    return docs
 
 
 def device_rows(target: str, folder: Path, manifest: Manifest,
-                data: dict | None = None) -> tuple[list[dict], dict | None]:
-    """(rows, the file's device/method blocks for the report) for one device target; `data` is the
-    document `load` returned (read here when not given)."""
-    path = Path(folder) / f"{target}.json"
-    data = data if data is not None else load(target, folder)
-    if data is None:
+                docs: list[tuple[Path, dict]] | None = None) -> tuple[list[dict], dict | None]:
+    """(rows, the device/method blocks for the report) for one device target: of its one file, or
+    {"files": [...]} when several devices each filed one. `docs` is what `load` returned (read here
+    when not given)."""
+    docs = load(target, folder) if docs is None else docs
+    if not docs:
+        path = Path(folder) / f"{target}.json"
         return [make_row(artifact=None, target=target, status="not measured",
                          reason=f"no results file {path}; {HOW_TO_MAKE.get(target, 'run its benchmark')}")], None
-    results, method = data["results"], data["method"]
+    rows, infos = [], []
+    for path, doc in docs:
+        rows += _file_rows(target, doc, manifest)
+        infos.append({"file": str(path), "created_utc": doc["created_utc"], "device": doc["device"],
+                      "method": doc["method"]})
+    return rows, (infos[0] if len(infos) == 1 else {"files": infos})
+
+
+def _file_rows(target: str, doc: dict, manifest: Manifest) -> list[dict]:
+    label = device_label(doc["device"])
+    if doc.get("status") == "failed":
+        return [make_row(target=target, device=label, status="failed",
+                         reason=f"the app could not start on this device: {doc['reason']}")]
     by_name = {a.name: a for a in manifest.artifacts}
-    device = data.get("device") if isinstance(data.get("device"), dict) else {}
-    rows = [_row(target, r, by_name, method, device.get("runtime")) for r in results]
-    info = {"file": str(path), "created_utc": data.get("created_utc"), "device": data.get("device"), "method": method}
-    return rows, info
+    return [_row(target, r, by_name, doc["method"], doc["device"].get("runtime")) | {"device": label}
+            for r in doc["results"]]
+
+
+def device_label(device: dict) -> str | None:
+    """"Google Pixel 8 (serial)" for a phone, the browser for the web demo; None when the file says nothing."""
+    name = device.get("model") or device.get("browser")
+    if name and device.get("serial"):
+        return f"{name} ({device['serial']})"
+    return name
 
 
 def _row(target: str, result: dict, by_name: dict, method: dict, device_runtime: str | None) -> dict:

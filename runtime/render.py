@@ -6,7 +6,7 @@ import html as html_lib
 from runtime import plots
 
 COLUMNS = [  # (header, row key, format)
-    ("artifact", "artifact", "{}"), ("runtime", "runtime", "{}"), ("batch", "batch", "{}"),
+    ("artifact", "artifact", "{}"), ("runtime", "runtime", "{}"), ("device", "device", "{}"), ("batch", "batch", "{}"),
     ("threads", "threads", "{}"), ("status", "status", "{}"), ("accuracy %", "accuracy", "pct"),
     ("agree %", "top1_agreement", "pct"), ("p50 us", "p50_us", "{:.1f}"), ("p90 us", "p90_us", "{:.1f}"),
     ("p99 us", "p99_us", "{:.1f}"), ("mean us", "mean_us", "{:.1f}"), ("trim. mean us", "trimmed_mean_us", "{:.1f}"),
@@ -34,7 +34,9 @@ def tables(report: dict) -> list[tuple[str, list[str], list[list[str]]]]:
     out = []
     for target in dict.fromkeys(r["target"] for r in report["rows"]):
         rows = [r for r in report["rows"] if r["target"] == target]
-        out.append((target, [c[0] for c in COLUMNS], [[cell(r, k, f) for _, k, f in COLUMNS] for r in rows]))
+        # the device column only where rows name one (android: a table with every phone's rows)
+        cols = [c for c in COLUMNS if c[1] != "device" or any(r.get("device") for r in rows)]
+        out.append((target, [c[0] for c in cols], [[cell(r, k, f) for _, k, f in cols] for r in rows]))
     return out
 
 

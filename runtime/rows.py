@@ -9,6 +9,7 @@ FIELDS: dict[str, Any] = {
     "artifact": None,         # manifest name, or "checkpoint" for the torch-eager baselines
     "runtime": None,          # e.g. onnxruntime, onnxruntime-iobinding, executorch-xnnpack, torch-eager
     "target": None,           # cpu | cuda | android | browser-wasm
+    "device": None,           # the phone (model and adb serial) or browser a device row was measured on
     "batch": None,            # images per call; null when nothing was timed
     "threads": None,          # threads given to the runtime; null when nothing was timed
     "status": "ok",           # one of STATUSES

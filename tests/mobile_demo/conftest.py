@@ -16,7 +16,7 @@ from tests.conftest import ROOT, require
 ANDROID = ROOT / "mobile_demo" / "android"
 WEB = ROOT / "mobile_demo" / "web"
 CORE_MAIN = "org.mnistdeploy.demo.core.Cli"
-JUNIT_JARS = (Path("/usr/share/java/junit4.jar"), Path("/usr/share/java/hamcrest-core.jar"))
+MAVEN_BUILD = ANDROID / "build" / "maven"   # pom.xml's build directory
 CHROMIUM = Path("/usr/bin/chromium")
 
 
@@ -40,23 +40,25 @@ def embedded(exported, tmp_path_factory) -> Embedded:
 
 
 @pytest.fixture(scope="session")
-def jvm_run() -> subprocess.CompletedProcess:
-    """run_jvm_tests.sh once: compiles the core (used by the Cli tests too) and runs JUnit."""
+def jvm_run(embedded) -> subprocess.CompletedProcess:
+    """`check.sh test` once on the embedded assets: Maven Surefire runs the JUnit suite (the core, and
+    the app's OnnxRunner + Verifier on every embedded .onnx) and writes the classpath Cli runs with."""
     require(shutil.which("javac") is not None and shutil.which("java") is not None,
             "javac/java (JDK 17) not installed")
-    require(all(p.is_file() for p in JUNIT_JARS), "Debian's junit4 package is not installed")
-    return subprocess.run(["bash", str(ANDROID / "run_jvm_tests.sh")], capture_output=True, text=True,
-                          timeout=300, check=False)
+    require(shutil.which("mvn") is not None, "mvn (Maven) not installed")
+    return subprocess.run(["bash", str(ANDROID / "check.sh"), "test", str(embedded.assets)], capture_output=True,
+                          text=True, timeout=900, check=False)
 
 
 @pytest.fixture(scope="session")
 def java_cli(jvm_run):
-    """Run the app core's Cli (compiled by run_jvm_tests.sh) and parse its JSON output."""
+    """Run the app core's Cli (a test class; compiled by `check.sh test`) and parse its JSON output."""
     assert jvm_run.returncode == 0, jvm_run.stdout[-3000:] + jvm_run.stderr[-3000:]
-    classes = ANDROID / "build" / "jvm" / "main"
+    classpath = ":".join([str(MAVEN_BUILD / "classes"), str(MAVEN_BUILD / "test-classes"),
+                          (MAVEN_BUILD / "classpath.txt").read_text().strip()])
 
     def call(*args: str, stdin: str | None = None) -> object:
-        done = subprocess.run(["java", "-cp", str(classes), CORE_MAIN, *args], input=stdin,
+        done = subprocess.run(["java", "-cp", classpath, CORE_MAIN, *args], input=stdin,
                               capture_output=True, text=True, timeout=120, check=False)
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)

@@ -94,3 +94,4 @@ def test_app_reads_input_and_assets_as_the_manifest_says(java_cli, embedded):
     for a in app["runnable"]:
         assert sha256_file(embedded.assets / a["path"]) == a["sha256"], a["name"]
     assert (embedded.assets / app["test_vectors"]).is_file()
+    assert app["executorch_exporter"] == manifest["versions"]["executorch"], "the app names it when a .pte fails"

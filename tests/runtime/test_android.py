@@ -1,5 +1,7 @@
 """`python -m runtime.android`: without adb or a device it says what to do and exits non-zero,
-writing nothing; results documents are validated before they are filed. No device is mocked."""
+writing nothing; results documents are validated before they are filed; an app that could not
+start is reported as soon as its document appears. No device is mocked: the waiting is tested
+through poll_results with a reader of a real file."""
 from __future__ import annotations
 
 import json
@@ -7,11 +9,13 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 
 from common.errors import UserError
-from runtime.android import validate_device_results
+from runtime.android import poll_results, results_path, summary, validate_device_results
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from tests.conftest import require
@@ -19,7 +23,7 @@ from tests.conftest import require
 
 def _run(args, env_path, tmp_path):
     env = dict(os.environ, PATH=env_path)
-    return subprocess.run([sys.executable, "-m", "runtime.android", "--out", str(tmp_path / "android.json"), *args],
+    return subprocess.run([sys.executable, "-m", "runtime.android", "--out-dir", str(tmp_path / "results"), *args],
                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=False)
 
 
@@ -29,7 +33,7 @@ def test_no_adb_is_one_clear_line_and_exit_2(tmp_path):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: adb not found"), done.stderr
     assert "platform-tools" in lines[0] and "--adb" in lines[0]
-    assert not (tmp_path / "android.json").exists()
+    assert not (tmp_path / "results").exists()
 
 
 def test_without_a_device_says_so(tmp_path):
@@ -43,7 +47,7 @@ def test_without_a_device_says_so(tmp_path):
         assert done.stderr.strip() == ("error: no Android device connected (`adb devices` lists none); connect a "
                                        "phone with USB debugging on (and accept the prompt) or start an emulator, "
                                        "then rerun")
-        assert not (tmp_path / "android.json").exists()
+        assert not (tmp_path / "results").exists()
     finally:  # `adb devices` started adb's server daemon; with no device attached nobody needs it
         subprocess.run(["adb", "kill-server"], capture_output=True, timeout=60, check=False)
 
@@ -82,3 +86,47 @@ def test_invalid_results_are_refused(break_it, message):
     break_it(doc)
     with pytest.raises(UserError, match=message):
         validate_device_results(doc, "android")
+
+
+def _failed_doc() -> dict:
+    return {"target": "android", "created_utc": "2026-11-25T18:00:00Z", "status": "failed",
+            "reason": "UnsatisfiedLinkError: dlopen failed: library \"libexecutorch.so\" not found",
+            "device": {"model": "Google Pixel 8", "serial": "39031FDJH00ABC"},
+            "method": {"warmup": 100, "iterations": 1000, "batch": 1, "threads": 1, "clock": "System.nanoTime()"},
+            "results": []}
+
+
+def test_a_start_failure_is_reported_as_soon_as_the_app_writes_it(tmp_path):
+    results = tmp_path / "benchmark_results.json"
+
+    def app_fails_after_a_moment():  # the app writes to a temp name and renames, as MainActivity does
+        time.sleep(0.3)
+        (tmp_path / "tmp.json").write_text(json.dumps(_failed_doc()))
+        os.replace(tmp_path / "tmp.json", results)
+    threading.Thread(target=app_fails_after_a_moment).start()
+    t0 = time.monotonic()
+    doc = poll_results(lambda: results.read_text() if results.exists() else None, timeout_s=60, interval_s=0.05)
+    assert time.monotonic() - t0 < 10, "waited for the timeout instead of reporting the failure"
+    ok, line = summary(doc)
+    assert not ok and line == ("Google Pixel 8 (39031FDJH00ABC): the app could not start: UnsatisfiedLinkError: "
+                               "dlopen failed: library \"libexecutorch.so\" not found")
+
+
+def test_no_results_by_the_timeout_is_one_clear_error():
+    with pytest.raises(UserError, match=r"no benchmark_results.json after 0 s; see `adb logcat -s MnistDemo`"):
+        poll_results(lambda: None, timeout_s=0.2, interval_s=0.05)
+
+
+def test_a_failed_document_needs_its_reason():
+    doc = _failed_doc()
+    assert validate_device_results(doc, "android") is doc
+    doc["reason"] = ""
+    with pytest.raises(UserError, match="status failed but no reason"):
+        validate_device_results(doc, "android")
+
+
+def test_one_results_file_per_device(tmp_path):
+    assert results_path(tmp_path, "39031FDJH00ABC") == tmp_path / "android-39031FDJH00ABC.json"
+    assert results_path(tmp_path, "192.168.1.5:5555") == tmp_path / "android-192.168.1.5_5555.json"
+    ok, line = summary(dict(_doc(), device={"model": "Google Pixel 8", "serial": "A1"}))
+    assert ok and line == "Google Pixel 8 (A1): 2 results (1 ok)"

@@ -61,3 +61,40 @@ def test_a_broken_results_file_is_one_user_error(tmp_path, content, message):
     with pytest.raises(UserError, match=message) as e:
         device_rows("android", tmp_path, manifest_with("x", "a" * 64))
     assert str(path) in str(e.value) and "\n" not in str(e.value)
+
+
+def test_each_phone_files_its_own_rows(tmp_path):
+    for serial, model, p50 in (("A1", "Google Pixel 8", 40.0), ("B2", "Samsung SM-S921B", 55.0)):
+        (tmp_path / f"android-{serial}.json").write_text(json.dumps({
+            "target": "android", "status": "ok", "created_utc": "2026-11-25T18:00:00Z",
+            "device": {"model": model, "serial": serial},
+            "method": {"warmup": 100, "iterations": 1000, "batch": 1, "threads": 1, "clock": "nanoTime"},
+            "results": [dict(result("mlp_onnx_fp32", "a" * 64), p50_us=p50)]}))
+    rows, info = device_rows("android", tmp_path, manifest_with("mlp_onnx_fp32", "a" * 64))
+    assert [(r["device"], r["status"], r["p50_us"]) for r in rows] == [
+        ("Google Pixel 8 (A1)", "ok", 40.0), ("Samsung SM-S921B (B2)", "ok", 55.0)]
+    assert [f["device"]["serial"] for f in info["files"]] == ["A1", "B2"]
+
+
+def test_an_app_that_could_not_start_is_a_failed_row_with_its_reason(tmp_path):
+    (tmp_path / "android-A1.json").write_text(json.dumps({
+        "target": "android", "status": "failed", "reason": "UnsatisfiedLinkError: no libexecutorch.so",
+        "created_utc": "2026-11-25T18:00:00Z", "device": {"model": "Google Pixel 8", "serial": "A1"},
+        "method": {}, "results": []}))
+    rows, _ = device_rows("android", tmp_path, manifest_with("x", "a" * 64))
+    assert [(r["device"], r["status"]) for r in rows] == [("Google Pixel 8 (A1)", "failed")]
+    assert rows[0]["reason"] == "the app could not start on this device: UnsatisfiedLinkError: no libexecutorch.so"
+
+
+def test_the_report_table_names_each_rows_phone(tmp_path):
+    from runtime import render
+    for serial in ("A1", "B2"):
+        (tmp_path / f"android-{serial}.json").write_text(json.dumps({
+            "target": "android", "status": "ok", "created_utc": "2026-11-25T18:00:00Z",
+            "device": {"model": "Google Pixel 8", "serial": serial},
+            "method": {"warmup": 1, "iterations": 2, "batch": 1, "threads": 1, "clock": "nanoTime"},
+            "results": [result("mlp_onnx_fp32", "a" * 64)]}))
+    rows, _ = device_rows("android", tmp_path, manifest_with("mlp_onnx_fp32", "a" * 64))
+    (title, header, cells), = render.tables({"rows": rows})
+    column = header.index("device")
+    assert title == "android" and [c[column] for c in cells] == ["Google Pixel 8 (A1)", "Google Pixel 8 (B2)"]

@@ -47,8 +47,12 @@ final class DrawView extends View {
         if (bitmap != null) c.drawBitmap(bitmap, 0, 0, null);
     }
 
+    /** False until the first layout has made the bitmap: touches and reads wait for it. */
+    boolean isReady() { return canvas != null; }
+
     @Override
     public boolean onTouchEvent(MotionEvent e) {
+        if (!isReady()) return false;
         switch (e.getActionMasked()) {
             case MotionEvent.ACTION_DOWN:
                 path.reset();
@@ -59,14 +63,22 @@ final class DrawView extends View {
                 path.lineTo(e.getX(), e.getY());
                 break;
             case MotionEvent.ACTION_UP:
+                canvas.drawPath(path, ink);
+                invalidate();
+                performClick();  // accessibility services see a tap as a click
                 onStroke.done();
-                break;
+                return true;
             default:
                 return false;
         }
         canvas.drawPath(path, ink);
         invalidate();
         return true;
+    }
+
+    @Override
+    public boolean performClick() {
+        return super.performClick();
     }
 
     int width() { return bitmap.getWidth(); }

@@ -1,21 +1,28 @@
 package org.mnistdeploy.demo;
 
 import org.mnistdeploy.demo.core.ModelRunner;
+import org.mnistdeploy.demo.core.PteVersions;
 import org.pytorch.executorch.EValue;
+import org.pytorch.executorch.ExecutorchRuntimeException;
 import org.pytorch.executorch.Module;
 import org.pytorch.executorch.Tensor;
 
 /** A .pte artifact on ExecuTorch (XNNPACK delegate inside the .pte), loaded once, one thread. */
 final class ExecuTorchRunner implements ModelRunner {
-    static final String VERSION = "1.4.0";  // keep equal to app/build.gradle's executorch-android
+    static final String VERSION = "1.4.0";  // keep equal to gradle/libs.versions.toml's executorch
     private final Module module;
 
-    ExecuTorchRunner(String path) {
+    /** exporter: the executorch Python package that wrote the file (manifest versions.executorch), or null. */
+    ExecuTorchRunner(String path, String exporter) {
         // LOAD_MODE_FILE reads the whole (small) file; numThreads 1 matches the other targets' rows.
         module = Module.load(path, Module.LOAD_MODE_FILE, 1);
-        int err = module.loadMethod("forward");  // load now, so load time is not billed to the first run
-        if (err != 0) throw new IllegalStateException("ExecuTorch could not load forward() of " + path
-                + " (error 0x" + Integer.toHexString(err) + "); is the .pte from a newer executorch?");
+        try {
+            module.loadMethod("forward");  // load now, so load time is not billed to the first run
+        } catch (ExecutorchRuntimeException e) {
+            module.destroy();
+            String detail = "error 0x" + Integer.toHexString(e.getErrorCode()) + ": " + e.getMessage();
+            throw new IllegalStateException(PteVersions.loadError(path, exporter, VERSION, detail), e);
+        }
     }
 
     @Override

@@ -1,12 +1,14 @@
 package org.mnistdeploy.demo;
 
 import android.app.Activity;
+import android.graphics.Insets;
 import android.os.Build;
 import android.os.Bundle;
 import android.os.Handler;
 import android.os.Looper;
 import android.util.Log;
 import android.view.View;
+import android.view.WindowInsets;
 import android.widget.AdapterView;
 import android.widget.ArrayAdapter;
 import android.widget.Button;
@@ -23,16 +25,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.text.SimpleDateFormat;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Date;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.TimeZone;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import org.json.JSONException;
+import org.json.JSONObject;
 import org.mnistdeploy.demo.core.Benchmark;
-import org.mnistdeploy.demo.core.Json;
 import org.mnistdeploy.demo.core.Manifest;
 import org.mnistdeploy.demo.core.ModelRunner;
 import org.mnistdeploy.demo.core.Preprocess;
@@ -45,25 +47,41 @@ import org.mnistdeploy.demo.core.Verifier;
  * One screen: draw a digit, see the class, its probabilities and the latency; switch artifacts.
  * At start every embedded artifact is verified on the embedded test vectors. Started with the
  * extra mode=bench it benchmarks every artifact, writes files/benchmark_results.json, logs one
- * JSON line (tag MnistDemo) and finishes. All model work runs on one background thread.
+ * JSON line (tag MnistDemo) and finishes. All model work runs on one background thread; what it
+ * loads reaches the UI thread whole, in one post.
  */
 public class MainActivity extends Activity {
     static final String TAG = "MnistDemo";
     static final String RESULTS = "benchmark_results.json";
+    private static final int PAD_PX = 24;
 
     /** An artifact loaded once: its runner, load time and verification result. */
     private static final class Loaded {
-        Manifest.Artifact artifact;
+        final Manifest.Artifact artifact;
         ModelRunner runner;
         double loadMs;
         Verifier.Result verification;
         String error;
+
+        Loaded(Manifest.Artifact artifact) { this.artifact = artifact; }
+    }
+
+    /** Everything the worker loads at start; immutable once built, then handed to the UI thread. */
+    private static final class Session {
+        final Manifest manifest;
+        final TestVectors vectors;
+        final List<Loaded> loaded;
+
+        Session(Manifest manifest, TestVectors vectors, List<Loaded> loaded) {
+            this.manifest = manifest;
+            this.vectors = vectors;
+            this.loaded = Collections.unmodifiableList(loaded);
+        }
     }
 
     private final ExecutorService worker = Executors.newSingleThreadExecutor();
     private final Handler ui = new Handler(Looper.getMainLooper());
-    private final List<Loaded> loaded = new ArrayList<>();
-    private Manifest manifest;
+    private Session session;  // UI thread only; null until loading is complete
     private TextView status, predicted, probabilities, latency;
     private Spinner switcher;
     private DrawView pad;
@@ -75,26 +93,33 @@ public class MainActivity extends Activity {
         boolean bench = "bench".equals(getIntent().getStringExtra("mode"));
         int warmup = getIntent().getIntExtra("warmup", 100);
         int iterations = getIntent().getIntExtra("iterations", 1000);
-        worker.submit(() -> {
-            try {
-                loadAndVerify();
-                ui.post(this::showLoaded);
-                if (bench) {
-                    String line = Json.write(benchmark(warmup, iterations));
-                    Log.i(TAG, line);  // one JSON line, for `adb logcat -s MnistDemo`
-                    ui.post(this::finish);
-                }
-            } catch (Exception e) {
-                Log.e(TAG, "start failed", e);
-                ui.post(() -> status.setText("Error: " + e.getMessage()));
+        worker.execute(() -> start(bench, warmup, iterations));  // execute: nothing hides in an unread Future
+    }
+
+    private void start(boolean bench, int warmup, int iterations) {
+        try {
+            Session s = loadAndVerify();
+            ui.post(() -> show(s));
+            if (bench) {
+                JSONObject doc = benchmark(s, warmup, iterations);
+                writeResults(doc);
+                Log.i(TAG, doc.toString());  // one JSON line, for `adb logcat -s MnistDemo`
             }
-        });
+        } catch (Throwable t) {  // Errors too (a native library that did not load): report, never hang
+            Log.e(TAG, "start failed", t);
+            String reason = t.getClass().getSimpleName() + ": " + t.getMessage();
+            ui.post(() -> status.setText("Error: " + reason));
+            if (bench) writeFailure(reason, warmup, iterations);
+        } finally {
+            if (bench) ui.post(this::finish);
+        }
     }
 
     private void buildUi() {
         LinearLayout root = new LinearLayout(this);
         root.setOrientation(LinearLayout.VERTICAL);
-        root.setPadding(24, 24, 24, 24);
+        root.setPadding(PAD_PX, PAD_PX, PAD_PX, PAD_PX);
+        keepOutOfSystemBars(root);
         status = new TextView(this);
         status.setText("Loading and verifying the embedded artifacts…");
         switcher = new Spinner(this);
@@ -110,13 +135,24 @@ public class MainActivity extends Activity {
         latency = new TextView(this);
         root.addView(status);
         root.addView(switcher);
-        int side = getResources().getDisplayMetrics().widthPixels - 48;
+        int side = getResources().getDisplayMetrics().widthPixels - 2 * PAD_PX;
         root.addView(pad, new LinearLayout.LayoutParams(side, side));
         root.addView(clear);
         root.addView(predicted);
         root.addView(latency);
         root.addView(probabilities);
         setContentView(root);
+    }
+
+    /** targetSdk 35 draws the app edge to edge on Android 15+: pad the content by the bars' insets. */
+    private static void keepOutOfSystemBars(View root) {
+        root.setOnApplyWindowInsetsListener((v, insets) -> {
+            if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.R) {  // older releases keep content out of the bars
+                Insets bars = insets.getInsets(WindowInsets.Type.systemBars() | WindowInsets.Type.displayCutout());
+                v.setPadding(PAD_PX + bars.left, PAD_PX + bars.top, PAD_PX + bars.right, PAD_PX + bars.bottom);
+            }
+            return insets;
+        });
     }
 
     /** Copy an asset to filesDir (once) and check it against the manifest's sha256 before use. */
@@ -129,7 +165,7 @@ public class MainActivity extends Activity {
             for (int n; (n = in.read(buf)) > 0; ) out.write(buf, 0, n);
         }
         if (!sha256.equals(hashOf(tmp))) {
-            tmp.delete();
+            Files.delete(tmp.toPath());
             throw new IOException(name + " does not match the manifest's sha256: re-run `python -m export --embed`");
         }
         if (!tmp.renameTo(f)) throw new IOException("cannot rename " + tmp + " to " + f);
@@ -150,38 +186,43 @@ public class MainActivity extends Activity {
         }
     }
 
-    private void loadAndVerify() throws IOException {
+    private Session loadAndVerify() throws IOException {
+        Manifest manifest;
         try (InputStream in = getAssets().open("manifest.json")) {
             manifest = Manifest.parse(readText(in));
         }
         File tvFile = asset(manifest.testVectorsPath, manifest.testVectorsSha256);
         TestVectors tv = TestVectors.parse(new String(Files.readAllBytes(tvFile.toPath()), StandardCharsets.UTF_8));
+        List<Loaded> loaded = new ArrayList<>();
         for (Manifest.Artifact a : manifest.runnable(ModelRunner.FORMATS)) {
-            Loaded l = new Loaded();
-            l.artifact = a;
+            Loaded l = new Loaded(a);
             try {
                 String path = asset(a.path, a.sha256).getAbsolutePath();
                 long t0 = System.nanoTime();
-                l.runner = a.format.equals("executorch") ? new ExecuTorchRunner(path) : new OnnxRunner(path, manifest.inputName);
+                l.runner = a.format.equals("executorch") ? new ExecuTorchRunner(path, manifest.executorchExporter)
+                        : new OnnxRunner(path, manifest.inputName, manifest.inputShape(1));
                 l.loadMs = (System.nanoTime() - t0) / 1e6;
                 l.verification = Verifier.verify(l.runner, manifest, tv, !a.quantization.equals("none"));
-            } catch (Exception e) {
+            } catch (Exception | LinkageError e) {  // LinkageError: the runtime's native library did not load
                 l.error = e.getClass().getSimpleName() + ": " + e.getMessage();
                 Log.e(TAG, a.name + " failed", e);
             }
             loaded.add(l);
         }
+        return new Session(manifest, tv, loaded);
     }
 
-    private void showLoaded() {
-        StringBuilder s = new StringBuilder();
+    /** On the UI thread: publish the complete session and show each artifact's verification. */
+    private void show(Session s) {
+        session = s;
+        StringBuilder text = new StringBuilder();
         List<String> names = new ArrayList<>();
-        for (Loaded l : loaded) {
-            s.append(l.artifact.name).append(": ")
-             .append(l.error != null ? "FAILED " + l.error : l.verification.toString()).append('\n');
+        for (Loaded l : s.loaded) {
+            text.append(l.artifact.name).append(": ")
+                .append(l.error != null ? "FAILED " + l.error : l.verification.toString()).append('\n');
             if (l.error == null) names.add(l.artifact.name);
         }
-        status.setText(s.length() == 0 ? "No runnable artifact embedded: run `python -m export --embed`" : s.toString().trim());
+        status.setText(text.length() == 0 ? "No runnable artifact embedded: run `python -m export --embed`" : text.toString().trim());
         switcher.setAdapter(new ArrayAdapter<>(this, android.R.layout.simple_spinner_dropdown_item, names));
         switcher.setOnItemSelectedListener(new AdapterView.OnItemSelectedListener() {
             @Override public void onItemSelected(AdapterView<?> p, View v, int pos, long id) { predict(); }
@@ -191,30 +232,26 @@ public class MainActivity extends Activity {
 
     private Loaded current() {
         Object name = switcher.getSelectedItem();
-        for (Loaded l : loaded) if (l.error == null && l.artifact.name.equals(name)) return l;
+        if (session == null) return null;
+        for (Loaded l : session.loaded) if (l.error == null && l.artifact.name.equals(name)) return l;
         return null;
     }
 
     /** Read the drawing on the UI thread, preprocess and run on the worker, show on the UI thread. */
     private void predict() {
         Loaded l = current();
-        if (l == null || manifest == null) return;
+        if (l == null || !pad.isReady()) return;
+        Manifest manifest = session.manifest;
         int[] gray = pad.gray();
         int w = pad.width(), h = pad.height();
-        worker.submit(() -> {
+        worker.execute(() -> {
             try {
                 long t0 = System.nanoTime();
                 float[] input = Preprocess.toInput(gray, w, h, manifest.height, manifest.normalization);
                 long t1 = System.nanoTime();
                 float[] logits = l.runner.run(input, manifest.inputShape(1));
                 long t2 = System.nanoTime();
-                double[] p = Softmax.probabilities(logits);
-                StringBuilder bars = new StringBuilder();
-                for (int k = 0; k < p.length; k++) {
-                    bars.append(String.format(Locale.US, "%s %5.1f%% ", manifest.classes.get(k), 100 * p[k]));
-                    for (int j = 0; j < Math.round(20 * p[k]); j++) bars.append('#');  // String.repeat: API 33
-                    bars.append('\n');
-                }
+                String bars = bars(manifest.classes, Softmax.probabilities(logits));
                 String cls = manifest.classes.get(Softmax.argmax(logits));
                 String lat = String.format(Locale.US, "inference %.0f µs, preprocessing %.0f µs (%s)",
                         (t2 - t1) / 1e3, (t1 - t0) / 1e3, l.runner.runtime());
@@ -225,33 +262,64 @@ public class MainActivity extends Activity {
         });
     }
 
-    private Map<String, Object> benchmark(int warmup, int iterations) throws Exception {
-        List<Map<String, Object>> rows = new ArrayList<>();
-        TestVectors tv = TestVectors.parse(new String(Files.readAllBytes(
-                new File(getFilesDir(), manifest.testVectorsPath).toPath()), StandardCharsets.UTF_8));
-        for (Loaded l : loaded) {
+    private static String bars(List<String> classes, double[] p) {
+        StringBuilder out = new StringBuilder();
+        for (int k = 0; k < p.length; k++) {
+            out.append(String.format(Locale.US, "%s %5.1f%% ", classes.get(k), 100 * p[k]));
+            for (int j = 0; j < Math.round(20 * p[k]); j++) out.append('#');  // String.repeat: API 33
+            out.append('\n');
+        }
+        return out.toString();
+    }
+
+    private JSONObject benchmark(Session s, int warmup, int iterations) throws Exception {
+        List<JSONObject> rows = new ArrayList<>();
+        for (Loaded l : s.loaded) {
             if (l.error != null) { rows.add(Benchmark.failedRow(l.artifact, l.error)); continue; }
-            Benchmark.Timing t = Benchmark.time(l.runner, tv.input(0), manifest.inputShape(1), warmup, iterations);
+            Benchmark.Timing t = Benchmark.time(l.runner, s.vectors.input(0), s.manifest.inputShape(1), warmup, iterations);
             rows.add(Benchmark.okRow(l.artifact, l.runner.runtime(), l.loadMs, t, l.verification));
         }
-        Map<String, Object> device = new LinkedHashMap<>();
-        device.put("model", Build.MANUFACTURER + " " + Build.MODEL
-                + (Build.VERSION.SDK_INT >= 31 ? " (" + Build.SOC_MODEL + ")" : ""));
+        return Benchmark.document("android", nowUtc(), device(), warmup, iterations, 1, rows);
+    }
+
+    /** Bench mode could not start: write a failed document at once, so the host reports the reason. */
+    private void writeFailure(String reason, int warmup, int iterations) {
+        try {
+            writeResults(Benchmark.failedDocument("android", nowUtc(), device(), warmup, iterations, 1, reason));
+        } catch (IOException | JSONException | RuntimeException e) {
+            Log.e(TAG, "could not write the failure to " + RESULTS, e);
+        }
+    }
+
+    private static JSONObject device() throws JSONException {
+        JSONObject device = new JSONObject();
+        device.put("model", Build.MANUFACTURER + " " + Build.MODEL);
+        device.put("soc", Build.VERSION.SDK_INT >= Build.VERSION_CODES.S ? Build.SOC_MANUFACTURER + " " + Build.SOC_MODEL : "unknown");
         device.put("os", "Android " + Build.VERSION.RELEASE + " (API " + Build.VERSION.SDK_INT + ")");
         device.put("abi", Build.SUPPORTED_ABIS[0]);
         device.put("runtime", "executorch-android " + ExecuTorchRunner.VERSION + " / onnxruntime-android");
+        return device;
+    }
+
+    private static String nowUtc() {
         SimpleDateFormat utc = new SimpleDateFormat("yyyy-MM-dd'T'HH:mm:ss'Z'", Locale.US);
         utc.setTimeZone(TimeZone.getTimeZone("UTC"));
-        Map<String, Object> doc = Benchmark.document("android", utc.format(new Date()), device, warmup, iterations, 1, rows);
-        File tmp = new File(getFilesDir(), RESULTS + ".tmp");  // rename: the host never pulls half a file
-        Files.write(tmp.toPath(), Json.write(doc).getBytes(StandardCharsets.UTF_8));
+        return utc.format(new Date());
+    }
+
+    /** Temp file, then rename: the host never pulls half a file. */
+    private void writeResults(JSONObject doc) throws IOException {
+        File tmp = new File(getFilesDir(), RESULTS + ".tmp");
+        Files.write(tmp.toPath(), doc.toString().getBytes(StandardCharsets.UTF_8));
         if (!tmp.renameTo(new File(getFilesDir(), RESULTS))) throw new IOException("cannot write " + RESULTS);
-        return doc;
     }
 
     @Override
     protected void onDestroy() {
-        worker.submit(() -> { for (Loaded l : loaded) if (l.runner != null) l.runner.close(); });
+        Session s = session;
+        worker.execute(() -> {
+            if (s != null) for (Loaded l : s.loaded) if (l.runner != null) l.runner.close();
+        });
         worker.shutdown();
         super.onDestroy();
     }

@@ -1,9 +1,9 @@
 package org.mnistdeploy.demo.core;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
+import org.json.JSONArray;
+import org.json.JSONException;
+import org.json.JSONObject;
 
 /**
  * The latency method every target shares (docs/manifest.md): load time measured by the caller, the
@@ -44,46 +44,68 @@ public final class Benchmark {
     }
 
     /** One results row for an artifact that ran; runtime names the library that ran it. */
-    public static Map<String, Object> okRow(Manifest.Artifact a, String runtime, double loadMs, Timing t,
-                                            Verifier.Result v) {
-        Map<String, Object> row = baseRow(a, "ok", null);
+    public static JSONObject okRow(Manifest.Artifact a, String runtime, double loadMs, Timing t,
+                                   Verifier.Result v) throws JSONException {
+        JSONObject row = baseRow(a, "ok", null);
         row.put("runtime", runtime);
         row.put("load_ms", loadMs);
         row.put("first_ms", t.firstMs);
-        row.putAll(t.stats.toJson());
+        t.stats.addTo(row);
         row.put("verification", v.toJson());
         return row;
     }
 
     /** A row for an artifact that failed to load or run: its status and error, not a crash. */
-    public static Map<String, Object> failedRow(Manifest.Artifact a, String reason) {
+    public static JSONObject failedRow(Manifest.Artifact a, String reason) throws JSONException {
         return baseRow(a, "failed", reason);
     }
 
-    private static Map<String, Object> baseRow(Manifest.Artifact a, String status, String reason) {
-        Map<String, Object> row = new LinkedHashMap<>();
+    private static JSONObject baseRow(Manifest.Artifact a, String status, String reason) throws JSONException {
+        JSONObject row = new JSONObject();
         row.put("artifact", a.name);
         row.put("sha256", a.sha256);
         row.put("status", status);
-        row.put("reason", reason);
+        row.put("reason", reason == null ? JSONObject.NULL : reason);  // put(k, null) would drop the key
         return row;
     }
 
-    public static Map<String, Object> document(String target, String createdUtc, Map<String, Object> device,
-                                               int warmup, int iterations, int threads,
-                                               List<Map<String, Object>> rows) {
-        Map<String, Object> method = new LinkedHashMap<>();
+    /** The results of a run that measured its artifacts (each row ok or failed on its own). */
+    public static JSONObject document(String target, String createdUtc, JSONObject device, int warmup,
+                                      int iterations, int threads, List<JSONObject> rows) throws JSONException {
+        JSONObject doc = header(target, createdUtc, device, warmup, iterations, threads, "ok", null);
+        JSONArray results = new JSONArray();
+        for (JSONObject r : rows) results.put(r);
+        doc.put("results", results);
+        return doc;
+    }
+
+    /**
+     * The results of a run that could not start (no manifest, a native library that did not load):
+     * written at once, so the host command reports the reason instead of waiting out its timeout.
+     */
+    public static JSONObject failedDocument(String target, String createdUtc, JSONObject device, int warmup,
+                                            int iterations, int threads, String reason) throws JSONException {
+        JSONObject doc = header(target, createdUtc, device, warmup, iterations, threads, "failed", reason);
+        doc.put("results", new JSONArray());
+        return doc;
+    }
+
+    private static JSONObject header(String target, String createdUtc, JSONObject device, int warmup,
+                                     int iterations, int threads, String status, String reason)
+            throws JSONException {
+        JSONObject method = new JSONObject();
         method.put("warmup", warmup);
         method.put("iterations", iterations);
         method.put("batch", 1);
         method.put("threads", threads);
         method.put("clock", CLOCK);
-        Map<String, Object> doc = new LinkedHashMap<>();
+        JSONObject doc = new JSONObject();
         doc.put("target", target);
         doc.put("created_utc", createdUtc);
+        doc.put("status", status);
+        doc.put("reason", reason == null ? JSONObject.NULL : reason);
         doc.put("device", device);
         doc.put("method", method);
-        doc.put("results", new ArrayList<Object>(rows));
         return doc;
     }
 }

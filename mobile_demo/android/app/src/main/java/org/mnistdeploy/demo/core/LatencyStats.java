@@ -1,8 +1,8 @@
 package org.mnistdeploy.demo.core;
 
 import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import org.json.JSONException;
+import org.json.JSONObject;
 
 /**
  * Latency summary with the same definitions as runtime/stats.py (tests compare the two):
@@ -44,14 +44,13 @@ public final class LatencyStats {
         return sum / (to - from);
     }
 
-    /** The result-row fields of docs/manifest.md's device results. */
-    public Map<String, Object> toJson() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("p50_us", p50);
-        m.put("p90_us", p90);
-        m.put("p99_us", p99);
-        m.put("mean_us", mean);
-        m.put("trimmed_mean_us", trimmedMean);
-        return m;
+    /** Put the result-row fields of docs/manifest.md's device results into row; returns row. */
+    public JSONObject addTo(JSONObject row) throws JSONException {
+        row.put("p50_us", p50);
+        row.put("p90_us", p90);
+        row.put("p99_us", p99);
+        row.put("mean_us", mean);
+        row.put("trimmed_mean_us", trimmedMean);
+        return row;
     }
 }

@@ -3,11 +3,14 @@ package org.mnistdeploy.demo.core;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
+import org.json.JSONArray;
+import org.json.JSONException;
+import org.json.JSONObject;
 
 /**
  * The parts of artifacts/manifest.json (docs/manifest.md, schema 1) the apps need: input name,
- * shape and normalization, class names, and the artifacts with their files and sha256.
+ * shape and normalization, class names, the exporter's library versions, and the artifacts with
+ * their files and sha256.
  */
 public final class Manifest {
     public static final int SCHEMA_VERSION = 1;
@@ -16,16 +19,14 @@ public final class Manifest {
     public static final class Artifact {
         public final String name, format, backend, quantization, path, sha256, status;
 
-        Artifact(Map<String, Object> m, String where) {
-            name = Json.str(Json.get(m, "name", where), where + ".name");
-            format = Json.str(Json.get(m, "format", where), where + ".format");
-            backend = Json.str(Json.get(m, "backend", where), where + ".backend");
-            quantization = Json.str(Json.get(m, "quantization", where), where + ".quantization");
-            status = Json.str(Json.get(m, "status", where), where + ".status");
-            Object p = m.get("path");
-            path = p == null ? null : safePath(Json.str(p, where + ".path"), where + ".path");
-            Object h = m.get("sha256");
-            sha256 = h == null ? null : Json.str(h, where + ".sha256");
+        Artifact(JSONObject m, String where) throws JSONException {
+            name = m.getString("name");
+            format = m.getString("format");
+            backend = m.getString("backend");
+            quantization = m.getString("quantization");
+            status = m.getString("status");
+            path = m.isNull("path") ? null : safePath(m.getString("path"), where + ".path");
+            sha256 = m.isNull("sha256") ? null : m.getString("sha256");
             if (isOk() && (path == null || sha256 == null)) {
                 throw new IllegalArgumentException(where + " (" + name + ") has status ok but no path/sha256");
             }
@@ -41,49 +42,54 @@ public final class Manifest {
     public final List<Artifact> artifacts;
     public final String testVectorsPath;
     public final String testVectorsSha256;
+    /** The executorch Python package that wrote the .pte files (versions.executorch); null if not recorded. */
+    public final String executorchExporter;
 
-    private Manifest(Map<String, Object> root) {
-        double version = Json.num(Json.get(root, "schema_version", "manifest"), "schema_version");
+    private Manifest(JSONObject root) throws JSONException {
+        double version = root.getDouble("schema_version");
         if (version != SCHEMA_VERSION) {
             throw new IllegalArgumentException("manifest schema_version " + version + " is not "
                     + SCHEMA_VERSION + "; re-run `python -m export --embed` with a matching app");
         }
-        Map<String, Object> input = Json.obj(Json.get(root, "input", "manifest"), "input");
-        inputName = Json.str(Json.get(input, "name", "input"), "input.name");
-        List<Object> shape = Json.list(Json.get(input, "shape", "input"), "input.shape");
-        if (shape.size() != 4 || !"batch".equals(shape.get(0))) {
+        JSONObject input = root.getJSONObject("input");
+        inputName = input.getString("name");
+        JSONArray shape = input.getJSONArray("shape");
+        if (shape.length() != 4 || !"batch".equals(shape.get(0))) {
             throw new IllegalArgumentException("input.shape must be [\"batch\", C, H, W], got " + shape);
         }
-        channels = (int) Json.num(shape.get(1), "input.shape[1]");
-        height = (int) Json.num(shape.get(2), "input.shape[2]");
-        width = (int) Json.num(shape.get(3), "input.shape[3]");
+        channels = shape.getInt(1);
+        height = shape.getInt(2);
+        width = shape.getInt(3);
         if (channels != 1 || height != width || height < 1) {
             throw new IllegalArgumentException("the demo draws one square grayscale image; input.shape is " + shape);
         }
-        if (!"float32".equals(input.get("dtype"))) {
-            throw new IllegalArgumentException("input.dtype must be float32, got " + input.get("dtype"));
+        if (!"float32".equals(input.optString("dtype"))) {
+            throw new IllegalArgumentException("input.dtype must be float32, got " + input.opt("dtype"));
         }
-        normalization = Normalization.fromJson(Json.get(input, "normalization", "input"), "input.normalization");
-        Map<String, Object> dataset = Json.obj(Json.get(root, "dataset", "manifest"), "dataset");
-        List<String> names = new ArrayList<>();
-        for (Object c : Json.list(Json.get(dataset, "classes", "dataset"), "dataset.classes")) {
-            names.add(Json.str(c, "dataset.classes[]"));
-        }
-        classes = Collections.unmodifiableList(names);
+        normalization = Normalization.fromJson(input.getJSONObject("normalization"), "input.normalization");
+        JSONArray names = root.getJSONObject("dataset").getJSONArray("classes");
+        List<String> cls = new ArrayList<>();
+        for (int k = 0; k < names.length(); k++) cls.add(names.getString(k));
+        classes = Collections.unmodifiableList(cls);
+        JSONArray rows = root.getJSONArray("artifacts");
         List<Artifact> arts = new ArrayList<>();
-        List<Object> rows = Json.list(Json.get(root, "artifacts", "manifest"), "artifacts");
-        for (int k = 0; k < rows.size(); k++) {
-            arts.add(new Artifact(Json.obj(rows.get(k), "artifacts[" + k + "]"), "artifacts[" + k + "]"));
-        }
+        for (int k = 0; k < rows.length(); k++) arts.add(new Artifact(rows.getJSONObject(k), "artifacts[" + k + "]"));
         artifacts = Collections.unmodifiableList(arts);
-        Map<String, Object> tv = Json.obj(Json.get(root, "test_vectors", "manifest"), "test_vectors");
-        testVectorsPath = safePath(Json.str(Json.get(tv, "path", "test_vectors"), "test_vectors.path"),
-                "test_vectors.path");
-        testVectorsSha256 = Json.str(Json.get(tv, "sha256", "test_vectors"), "test_vectors.sha256");
+        JSONObject tv = root.getJSONObject("test_vectors");
+        testVectorsPath = safePath(tv.getString("path"), "test_vectors.path");
+        testVectorsSha256 = tv.getString("sha256");
+        JSONObject versions = root.optJSONObject("versions");
+        executorchExporter = versions == null ? null : versions.optString("executorch", null);
     }
 
+    /** A manifest from its text; IllegalArgumentException names what is missing or malformed. */
     public static Manifest parse(String text) {
-        return new Manifest(Json.obj(Json.parse(text), "manifest"));
+        try {
+            return new Manifest(new JSONObject(text));
+        } catch (JSONException e) {
+            throw new IllegalArgumentException("manifest.json: " + e.getMessage()
+                    + "; re-run `python -m export --embed` to write a complete one", e);
+        }
     }
 
     /** Artifacts that have a file and that this app has a runtime for (formats: e.g. "onnx", "executorch"). */

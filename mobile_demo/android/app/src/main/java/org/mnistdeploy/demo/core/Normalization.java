@@ -1,7 +1,8 @@
 package org.mnistdeploy.demo.core;
 
-import java.util.List;
-import java.util.Map;
+import org.json.JSONArray;
+import org.json.JSONException;
+import org.json.JSONObject;
 
 /** x = (pixel / scale - mean) / std, one grayscale channel; read from the manifest, never a constant. */
 public final class Normalization {
@@ -19,16 +20,14 @@ public final class Normalization {
         this.std = std;
     }
 
-    static Normalization fromJson(Object o, String where) {
-        Map<String, Object> m = Json.obj(o, where);
-        List<Object> mean = Json.list(Json.get(m, "mean", where), where + ".mean");
-        List<Object> std = Json.list(Json.get(m, "std", where), where + ".std");
-        if (mean.size() != 1 || std.size() != 1) {
+    static Normalization fromJson(JSONObject m, String where) throws JSONException {
+        JSONArray mean = m.getJSONArray("mean");
+        JSONArray std = m.getJSONArray("std");
+        if (mean.length() != 1 || std.length() != 1) {
             throw new IllegalArgumentException(where + ": expected one channel (mean and std of length 1), got "
-                    + mean.size() + " and " + std.size());
+                    + mean.length() + " and " + std.length());
         }
-        return new Normalization(Json.num(Json.get(m, "scale", where), where + ".scale"),
-                Json.num(mean.get(0), where + ".mean[0]"), Json.num(std.get(0), where + ".std[0]"));
+        return new Normalization(m.getDouble("scale"), mean.getDouble(0), std.getDouble(0));
     }
 
     /** One pixel value (0..scale, may be fractional after resampling) to the model's input value. */

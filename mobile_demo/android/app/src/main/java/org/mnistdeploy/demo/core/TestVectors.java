@@ -1,7 +1,8 @@
 package org.mnistdeploy.demo.core;
 
-import java.util.List;
-import java.util.Map;
+import org.json.JSONArray;
+import org.json.JSONException;
+import org.json.JSONObject;
 
 /** artifacts/test_vectors.json: real MNIST test images with the fp32 PyTorch reference logits. */
 public final class TestVectors {
@@ -12,35 +13,39 @@ public final class TestVectors {
     public final double fp32Tolerance;    // max abs logit difference allowed for an fp32 artifact
     public final Normalization normalization;
 
-    private TestVectors(Map<String, Object> root) {
-        count = (int) Json.num(Json.get(root, "count", "test_vectors"), "count");
-        normalization = Normalization.fromJson(Json.get(root, "normalization", "test_vectors"),
-                "test_vectors.normalization");
-        List<Object> px = Json.list(Json.get(root, "pixels", "test_vectors"), "pixels");
-        List<Object> lab = Json.list(Json.get(root, "labels", "test_vectors"), "labels");
-        List<Object> exp = Json.list(Json.get(root, "expected_logits", "test_vectors"), "expected_logits");
-        if (px.size() != count || lab.size() != count || exp.size() != count) {
+    private TestVectors(JSONObject root) throws JSONException {
+        count = root.getInt("count");
+        normalization = Normalization.fromJson(root.getJSONObject("normalization"), "test_vectors.normalization");
+        JSONArray px = root.getJSONArray("pixels");
+        JSONArray lab = root.getJSONArray("labels");
+        JSONArray exp = root.getJSONArray("expected_logits");
+        if (px.length() != count || lab.length() != count || exp.length() != count) {
             throw new IllegalArgumentException("test_vectors: count is " + count + " but pixels/labels/"
-                    + "expected_logits have " + px.size() + "/" + lab.size() + "/" + exp.size());
+                    + "expected_logits have " + px.length() + "/" + lab.length() + "/" + exp.length());
         }
         pixels = new int[count][];
         labels = new int[count];
         expectedLogits = new float[count][];
         for (int k = 0; k < count; k++) {
-            List<Object> row = Json.list(px.get(k), "pixels[" + k + "]");
-            pixels[k] = new int[row.size()];
-            for (int j = 0; j < row.size(); j++) pixels[k][j] = (int) Json.num(row.get(j), "pixels[][]");
-            labels[k] = (int) Json.num(lab.get(k), "labels[]");
-            List<Object> lg = Json.list(exp.get(k), "expected_logits[" + k + "]");
-            expectedLogits[k] = new float[lg.size()];
-            for (int j = 0; j < lg.size(); j++) expectedLogits[k][j] = (float) Json.num(lg.get(j), "logit");
+            JSONArray row = px.getJSONArray(k);
+            pixels[k] = new int[row.length()];
+            for (int j = 0; j < row.length(); j++) pixels[k][j] = row.getInt(j);
+            labels[k] = lab.getInt(k);
+            JSONArray lg = exp.getJSONArray(k);
+            expectedLogits[k] = new float[lg.length()];
+            for (int j = 0; j < lg.length(); j++) expectedLogits[k][j] = (float) lg.getDouble(j);
         }
-        Map<String, Object> tol = Json.obj(Json.get(root, "tolerance", "test_vectors"), "tolerance");
-        fp32Tolerance = Json.num(Json.get(tol, "fp32_max_abs_diff", "tolerance"), "fp32_max_abs_diff");
+        fp32Tolerance = root.getJSONObject("tolerance").getDouble("fp32_max_abs_diff");
     }
 
+    /** Test vectors from their text; IllegalArgumentException names what is missing or malformed. */
     public static TestVectors parse(String text) {
-        return new TestVectors(Json.obj(Json.parse(text), "test_vectors"));
+        try {
+            return new TestVectors(new JSONObject(text));
+        } catch (JSONException e) {
+            throw new IllegalArgumentException("test_vectors.json: " + e.getMessage()
+                    + "; re-run `python -m export --embed` to write a complete one", e);
+        }
     }
 
     /** Vector k normalized exactly as the model expects: the raw pixels need no resampling. */

@@ -1,7 +1,8 @@
 package org.mnistdeploy.demo.core;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.Locale;
+import org.json.JSONException;
+import org.json.JSONObject;
 
 /**
  * Checks an artifact on the embedded test vectors against the fp32 PyTorch reference logits,
@@ -28,8 +29,8 @@ public final class Verifier {
             this.rule = rule;
         }
 
-        public Map<String, Object> toJson() {
-            Map<String, Object> m = new LinkedHashMap<>();
+        public JSONObject toJson() throws JSONException {
+            JSONObject m = new JSONObject();
             m.put("top1_agreement", top1Agreement);
             m.put("max_abs_diff", maxAbsDiff);
             m.put("count", count);
@@ -40,7 +41,7 @@ public final class Verifier {
 
         @Override
         public String toString() {
-            return String.format("%s: top-1 %d/%d, max |diff| %.2g (%s)", passed ? "PASS" : "FAIL",
+            return String.format(Locale.US, "%s: top-1 %d/%d, max |diff| %.2g (%s)", passed ? "PASS" : "FAIL",
                     Math.round(top1Agreement * count), count, maxAbsDiff, rule);
         }
     }

@@ -3,7 +3,8 @@ package org.mnistdeploy.demo.core;
 import static org.junit.Assert.*;
 
 import java.util.List;
-import java.util.Map;
+import org.json.JSONArray;
+import org.json.JSONObject;
 import org.junit.Test;
 
 public class BenchmarkTest {
@@ -36,21 +37,34 @@ public class BenchmarkTest {
         Manifest.Artifact a = m.artifacts.get(0);
         Benchmark.Timing t = Benchmark.time(new Linear(), new float[784], m.inputShape(1), 1, 3);
         TestVectors tv = TestVectors.parse(Fixtures.vectors());
-        Map<String, Object> row = Benchmark.okRow(a, "java", 12.5, t, Verifier.compare(tv.expectedLogits, tv, false));
-        Map<String, Object> doc = Benchmark.document("android", "2026-11-25T18:00:00Z", Map.of("model", "x"),
+        JSONObject row = Benchmark.okRow(a, "java", 12.5, t, Verifier.compare(tv.expectedLogits, tv, false));
+        JSONObject doc = Benchmark.document("android", "2026-11-25T18:00:00Z", new JSONObject().put("model", "x"),
                 1, 3, 1, List.of(row, Benchmark.failedRow(m.artifacts.get(1), "load failed: boom")));
-        Map<String, Object> back = Json.obj(Json.parse(Json.write(doc)), "doc");
-        assertEquals("android", back.get("target"));
-        Map<String, Object> method = Json.obj(back.get("method"), "method");
-        assertEquals(3.0, method.get("iterations"));
-        assertEquals("System.nanoTime()", method.get("clock"));
-        List<Object> rows = Json.list(back.get("results"), "results");
-        Map<String, Object> ok = Json.obj(rows.get(0), "row");
-        for (String k : new String[] {"artifact", "sha256", "status", "load_ms", "first_ms", "p50_us", "p90_us",
-                "p99_us", "mean_us", "trimmed_mean_us", "verification"}) {
-            assertTrue("row lacks " + k, ok.containsKey(k));
+        JSONObject back = new JSONObject(doc.toString());
+        assertEquals("android", back.getString("target"));
+        assertEquals("ok", back.getString("status"));
+        JSONObject method = back.getJSONObject("method");
+        assertEquals(3, method.getInt("iterations"));
+        assertEquals("System.nanoTime()", method.getString("clock"));
+        JSONArray rows = back.getJSONArray("results");
+        JSONObject ok = rows.getJSONObject(0);
+        for (String k : new String[] {"artifact", "sha256", "status", "reason", "load_ms", "first_ms", "p50_us",
+                "p90_us", "p99_us", "mean_us", "trimmed_mean_us", "verification"}) {
+            assertTrue("row lacks " + k, ok.has(k));
         }
-        assertEquals("cd", ok.get("sha256"));
-        assertEquals("failed", Json.obj(rows.get(1), "row").get("status"));
+        assertTrue("an ok row's reason is null, present", ok.isNull("reason"));
+        assertEquals("cd", ok.getString("sha256"));
+        assertEquals("failed", rows.getJSONObject(1).getString("status"));
+        assertEquals("load failed: boom", rows.getJSONObject(1).getString("reason"));
+    }
+
+    @Test
+    public void aRunThatCouldNotStartSaysWhy() throws Exception {
+        JSONObject doc = new JSONObject(Benchmark.failedDocument("android", "2026-11-25T18:00:00Z",
+                new JSONObject().put("model", "x"), 1, 3, 1, "UnsatisfiedLinkError: no executorch").toString());
+        assertEquals("failed", doc.getString("status"));
+        assertEquals("UnsatisfiedLinkError: no executorch", doc.getString("reason"));
+        assertEquals(0, doc.getJSONArray("results").length());
+        assertEquals(3, doc.getJSONObject("method").getInt("iterations"));
     }
 }

@@ -53,4 +53,24 @@ public class ManifestTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Manifest.parse(text));
         assertTrue(e.getMessage(), e.getMessage().contains("schema_version"));
     }
+
+    @Test
+    public void recordsTheExportersVersionWhenPresent() {
+        assertNull(Manifest.parse(Fixtures.manifest()).executorchExporter);
+        String text = Fixtures.manifest().replace("\"run_id\": \"t\",",
+                "\"run_id\": \"t\", \"versions\": {\"executorch\": \"1.5.1+cpu\", \"torch\": \"2.14.1\"},");
+        assertEquals("1.5.1+cpu", Manifest.parse(text).executorchExporter);
+    }
+
+    @Test
+    public void aTruncatedManifestIsAClearError() {
+        String text = Fixtures.manifest();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Manifest.parse(text.substring(0, text.length() / 2)));
+        assertTrue(e.getMessage(), e.getMessage().startsWith("manifest.json: "));
+        assertTrue(e.getMessage(), e.getMessage().contains("python -m export --embed"));
+        String noInput = text.replace("\"input\": {", "\"inputs\": {");
+        e = assertThrows(IllegalArgumentException.class, () -> Manifest.parse(noInput));
+        assertTrue(e.getMessage(), e.getMessage().contains("input"));
+    }
 }

@@ -6,13 +6,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Paths;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
+import org.json.JSONArray;
+import org.json.JSONObject;
 
 /**
  * The app's core logic from the command line, so the Python tests can compare it with the Python
- * reference on the same inputs (tests/mobile_demo/test_cross_language.py):
+ * reference on the same inputs (tests/mobile_demo/test_cross_language.py). Test code: it runs from
+ * the compiled test classes with org.json on the classpath (jvm_tests.sh writes the classpath).
  *
  *   preprocess IMAGE.pgm MANIFEST.json  -> {"pixels": [...], "input": [...]}  (binary P5 PGM, 8 bit)
  *   stats < samples                     -> LatencyStats of whitespace-separated microseconds
@@ -23,18 +24,18 @@ public final class Cli {
 
     public static void main(String[] args) throws IOException {
         if (args.length == 3 && args[0].equals("preprocess")) {
-            System.out.println(Json.write(preprocess(args[1], Manifest.parse(read(args[2])))));
+            System.out.println(preprocess(args[1], Manifest.parse(read(args[2]))));
         } else if (args.length == 1 && args[0].equals("stats")) {
-            System.out.println(Json.write(stats(System.in)));
+            System.out.println(stats(System.in));
         } else if (args.length == 2 && args[0].equals("manifest")) {
-            System.out.println(Json.write(describe(Manifest.parse(read(args[1])))));
+            System.out.println(describe(Manifest.parse(read(args[1]))));
         } else {
             System.err.println("usage: Cli preprocess IMAGE.pgm MANIFEST.json | stats < SAMPLES | manifest MANIFEST.json");
             System.exit(2);
         }
     }
 
-    static Map<String, Object> preprocess(String pgm, Manifest m) throws IOException {
+    static JSONObject preprocess(String pgm, Manifest m) throws IOException {
         byte[] data = Files.readAllBytes(Paths.get(pgm));
         // Header: "P5" width height maxval, whitespace separated, then one byte per pixel.
         int[] pos = {0};
@@ -49,10 +50,10 @@ public final class Cli {
         int[] gray = new int[w * h];
         for (int k = 0; k < gray.length; k++) gray[k] = data[start + k] & 0xff;
         double[] px = Preprocess.toPixels(gray, w, h, m.height);
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("pixels", px);
-        out.put("input", m.normalization.apply(px));
-        return out;
+        JSONArray pixels = new JSONArray(), input = new JSONArray();
+        for (double v : px) pixels.put(v);
+        for (float v : m.normalization.apply(px)) input.put((double) v);  // exact: every float is a double
+        return new JSONObject().put("pixels", pixels).put("input", input);
     }
 
     private static String token(byte[] d, int[] pos) {
@@ -62,7 +63,7 @@ public final class Cli {
         return new String(d, s, pos[0] - s, StandardCharsets.US_ASCII);
     }
 
-    static Map<String, Object> stats(InputStream in) throws IOException {
+    static JSONObject stats(InputStream in) throws IOException {
         java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
         byte[] buf = new byte[1 << 16];
         for (int n; (n = in.read(buf)) > 0; ) b.write(buf, 0, n);  // InputStream.readAllBytes: Android API 33
@@ -71,32 +72,26 @@ public final class Cli {
         for (String t : text.split("\\s+")) vals.add(Double.parseDouble(t));
         double[] s = new double[vals.size()];
         for (int k = 0; k < s.length; k++) s[k] = vals.get(k);
-        return new LatencyStats(s).toJson();
+        return new LatencyStats(s).addTo(new JSONObject());
     }
 
-    static Map<String, Object> describe(Manifest m) {
-        Map<String, Object> out = new LinkedHashMap<>();
+    static JSONObject describe(Manifest m) {
+        JSONObject out = new JSONObject();
         out.put("input_name", m.inputName);
-        List<Object> shape = new ArrayList<>();
-        for (long d : m.inputShape(1)) shape.add(d);
+        JSONArray shape = new JSONArray();
+        for (long d : m.inputShape(1)) shape.put(d);
         out.put("input_shape", shape);
-        Map<String, Object> n = new LinkedHashMap<>();
-        n.put("scale", m.normalization.scale);
-        n.put("mean", m.normalization.mean);
-        n.put("std", m.normalization.std);
-        out.put("normalization", n);
-        out.put("classes", new ArrayList<Object>(m.classes));
-        List<Object> arts = new ArrayList<>();
+        out.put("normalization", new JSONObject().put("scale", m.normalization.scale)
+                .put("mean", m.normalization.mean).put("std", m.normalization.std));
+        out.put("classes", new JSONArray(m.classes));
+        JSONArray arts = new JSONArray();
         for (Manifest.Artifact a : m.runnable(ModelRunner.FORMATS)) {
-            Map<String, Object> r = new LinkedHashMap<>();
-            r.put("name", a.name);
-            r.put("path", a.path);
-            r.put("sha256", a.sha256);
-            r.put("format", a.format);
-            arts.add(r);
+            arts.put(new JSONObject().put("name", a.name).put("path", a.path).put("sha256", a.sha256)
+                    .put("format", a.format));
         }
         out.put("runnable", arts);
         out.put("test_vectors", m.testVectorsPath);
+        out.put("executorch_exporter", m.executorchExporter == null ? JSONObject.NULL : m.executorchExporter);
         return out;
     }
 
