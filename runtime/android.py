@@ -16,9 +16,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import re
 import shutil
 import subprocess
-import re
+import sys
 import time
 from pathlib import Path
 from typing import Callable
