@@ -17,7 +17,7 @@ import numpy as np
 from common.errors import one_line
 from runtime import harness, runners, stats
 
-CANDIDATES = 4       # fastest rows (by their own p50) re-timed against the baseline
+CANDIDATES = 6       # fastest rows (by their own p50, timed minutes apart) re-timed against the baseline
 RATIO_ROUNDS = 40    # the 95% interval of a median over 40 rounds spans its 14th..27th smallest values
 BASELINE = "torch-eager"
 
