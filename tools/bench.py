@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from common.errors import run_cli
+from common.errors import UserError, run_cli
 from common.files import atomic_write_json, ensure_writable_dir
 
 STAGE_SECONDS = 180.0
@@ -118,13 +118,22 @@ def read_json(path: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def run_stages(out: Path, data: list[str]) -> Run:
+def run_stages(out: Path, data: list[str], reuse: bool) -> Run:
+    """Train, export and report in fresh interpreters; with `reuse`, only the report, on the checkpoint
+    and artifacts an earlier run left in `out` (its train and export results are read back from bench.json)."""
     py = sys.executable
     ckpt_dir, artifacts, reports = out / "checkpoints", out / "artifacts", out / "reports"
-    train = timed([py, "-m", "train", "--out-dir", str(ckpt_dir), "--resume", "false", *data])
+    if reuse:
+        earlier = read_json(out / "bench.json").get("stages")
+        if not earlier:
+            raise UserError(f"--reuse needs an earlier complete run in {out} (no stages in {out / 'bench.json'}); "
+                            f"run without --reuse first")
+        train, export = tuple(earlier["train"]), tuple(earlier["export"])
+    else:
+        train = timed([py, "-m", "train", "--out-dir", str(ckpt_dir), "--resume", "false", *data])
+        export = timed([py, "-m", "export", "--checkpoint", str(ckpt_dir / "mlp.pt"),
+                        "--out-dir", str(artifacts), "--keep-runs", "1", *data])
     metrics = read_json(ckpt_dir / "mlp.metrics.json") if train[0] == 0 else {}
-    export = timed([py, "-m", "export", "--checkpoint", str(ckpt_dir / "mlp.pt"),
-                    "--out-dir", str(artifacts), "--keep-runs", "1", *data])
     code, _ = timed([py, "-m", "runtime", "--manifest", str(artifacts / "manifest.json"),
                      "--checkpoint", str(ckpt_dir / "mlp.pt"), "--out-dir", str(reports),
                      "--targets", "cpu", "--batches", "1", "--threads", "1", "--peak-rss", "false", *data])
@@ -137,11 +146,16 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out-dir", type=Path, default=Path("reports/bench"), help="scratch folder for this run")
     parser.add_argument("--data-dir", type=Path, default=None, help="dataset root (default: the config's / DATA_DIR)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="re-run only the latency report on the checkpoint and artifacts of an earlier run in "
+                             "--out-dir; its train and export results (wall times included) are read back, not re-measured")
     args = parser.parse_args(argv)
     out = ensure_writable_dir(args.out_dir, "benchmark")
-    run = run_stages(out, ["--data-dir", str(args.data_dir)] if args.data_dir else [])
+    run = run_stages(out, ["--data-dir", str(args.data_dir)] if args.data_dir else [], args.reuse)
     checks = [c for make in CHECKS for c in make(run)]
-    atomic_write_json(out / "bench.json", {"machine": run.report.get("environment", {}), "checks": checks})
+    atomic_write_json(out / "bench.json", {"machine": run.report.get("environment", {}), "reused": args.reuse,
+                                           "stages": {"train": list(run.train), "export": list(run.export)},
+                                           "checks": checks})
     for c in checks:
         value = "n/a" if c["value"] is None else f"{c['value']:.4g}"
         print(f"{'PASS' if c['ok'] else 'FAIL'}  {c['target']:<48} {value:>10}  {c['limit']:<8} {c['detail']}")
