@@ -1,4 +1,6 @@
-"""The compute floor: the model's FLOPs over the peak matmul rate measured on this machine.
+"""Two floors under every row: the compute floor (the model's FLOPs over the peak matmul rate
+measured on this machine) and the memory floor (bytes read per call over the read bandwidth
+measured at that working-set size). Each timed cpu row reports the nearer one and its distance.
 
 No fp32 runtime of the full model can beat it, so it says how much of a row's latency is call overhead and memory
 traffic rather than arithmetic. The peak is a large square torch.mm (the best case for a
@@ -8,8 +10,10 @@ so those can land under it. A busy machine lowers the measured peak and so raise
 """
 from __future__ import annotations
 
+import math
 import time
 
+import numpy as np
 import torch
 
 # Fastest of many short matmuls (512^3: ~3-10 ms each) rather than a few long ones: on a shared
@@ -54,3 +58,52 @@ def floor_from_rates(flops_per_sample: int, batches: tuple[int, ...], measured: 
         "measured_gflops": {str(t): round(p / 1e9, 2) for t, p in measured.items()},
         "floor_us": {str(t): {str(b): flops_per_sample * b / peaks[t] * 1e6 for b in batches} for t in peaks},
     }
+
+
+# Fastest of many reads, for the reason above; a read of a few MB takes ~0.1 ms here.
+READ_REPEATS = 50
+IMAGE_BYTES = (28 * 28 + 10) * 4  # one image in, its 10 logits out, float32
+
+
+def read_bandwidth(nbytes: int, repeats: int = READ_REPEATS) -> float:
+    """Bytes/s of the fastest of `repeats` numpy reads of one `nbytes` array. Reading the same array
+    over and over keeps it in whatever cache level it fits, as a runtime reading the same weights on
+    every call does. np.bitwise_or.reduce over uint64 does one integer OR per 8 bytes, so the read,
+    not the arithmetic, bounds it (measured here: faster than sum, dot or max over the same bytes)."""
+    a = np.ones(max(nbytes // 8, 1), dtype=np.uint64)
+    np.bitwise_or.reduce(a)  # warm-up: page faults, the array into cache
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter_ns()
+        np.bitwise_or.reduce(a)
+        best = min(best, time.perf_counter_ns() - start)
+    return a.nbytes / (best / 1e9)
+
+
+def bytes_per_call(row: dict, checkpoint_weight_bytes: int) -> int:
+    """Weights (the artifact's file size: the weights are nearly all of every file; the checkpoint's
+    parameters for torch-eager) plus the images in and logits out. Read once per call at any batch."""
+    return (row["size_bytes"] or checkpoint_weight_bytes) + row["batch"] * IMAGE_BYTES
+
+
+def add_memory_floor(rows: list[dict], compute: dict, checkpoint_weight_bytes: int) -> dict:
+    """Give every timed cpu row memory_floor_us, nearer_floor (memory | compute: the floor closer to
+    its p50) and over_floor_us (p50 minus that floor; negative: the row beats that floor's model,
+    e.g. an int8 or pruned artifact under the fp32 compute floor). Returns the report's memory_floor."""
+    bandwidth: dict[int, float] = {}
+    for r in rows:
+        if r["target"] != "cpu" or r["status"] != "ok" or r["p50_us"] is None:
+            continue
+        n = bytes_per_call(r, checkpoint_weight_bytes)
+        if n not in bandwidth:
+            bandwidth[n] = read_bandwidth(n)
+        floors = {"memory": n / bandwidth[n] * 1e6}
+        compute_us = compute["floor_us"].get(str(r["threads"]), {}).get(str(r["batch"]))
+        if compute_us is not None:
+            floors["compute"] = compute_us
+        nearer = min(floors, key=lambda kind: abs(r["p50_us"] - floors[kind]))
+        r.update(memory_floor_us=floors["memory"], nearer_floor=nearer, over_floor_us=r["p50_us"] - floors[nearer])
+    return {"bytes_per_call": "artifact file size (checkpoint parameters for torch-eager) + batch x "
+                              f"{IMAGE_BYTES} B of images and logits",
+            "read": f"np.bitwise_or.reduce over a uint64 array of that size, fastest of {READ_REPEATS}, one core",
+            "read_gbps": {str(n): round(bw / 1e9, 1) for n, bw in sorted(bandwidth.items())}}

@@ -105,3 +105,39 @@ def harness_overhead(method: Method) -> dict:
     x = np.zeros((1, 1, 28, 28), dtype=np.float32)
     summary, _ = measure(EmptyRunner(), x, method)
     return {"p50_us": summary["p50_us"], "mean_us": summary["mean_us"], "calls": summary["n"]}
+
+
+def interleaved(calls: dict[str, Callable[[np.ndarray], object]], x: np.ndarray, rounds: int,
+                calls_per_round: int, warmup: int) -> dict[str, np.ndarray]:
+    """p50 (us) of each call in each round. Within a round the calls take turns (the order reversed
+    every other round), so a neighbour's burst of load on a shared machine lands on all of them alike
+    and ratios taken round by round cancel it."""
+    for call in calls.values():
+        warm_up(call, x, warmup, None)
+    p50: dict[str, list[float]] = {name: [] for name in calls}
+    order = list(calls)
+    for r in range(rounds):
+        for name in order if r % 2 == 0 else order[::-1]:
+            p50[name].append(float(np.median(time_calls(calls[name], x, calls_per_round, 0.0))) / 1000.0)
+    return {name: np.asarray(values) for name, values in p50.items()}
+
+
+# Rounds of the interleaved comparisons below. Calls per round: a fifth of the method's batch-1
+# iterations (200 of a full report's 1000), so the two sides alternate every few milliseconds.
+OVERHEAD_ROUNDS = 15
+
+
+def calls_per_round(method: Method) -> int:
+    return max(method.iterations // 5, 20)
+
+
+def runner_overhead(runner, x: np.ndarray, method: Method) -> dict:
+    """What a runner's predict() costs beyond its runtime's own call (runner.raw(x)), interleaved:
+    median over rounds of each side's p50. Bound: max(1 us, 10% of the raw call)."""
+    per_round = interleaved({"runner": runner.predict, "raw": runner.raw(x)}, x, OVERHEAD_ROUNDS,
+                            calls_per_round(method), method.warmup)
+    runner_us, raw_us = float(np.median(per_round["runner"])), float(np.median(per_round["raw"]))
+    bound = max(1.0, 0.1 * raw_us)
+    return {"batch": int(x.shape[0]), "raw_p50_us": raw_us, "runner_p50_us": runner_us,
+            "overhead_us": runner_us - raw_us, "bound_us": bound, "within_bound": runner_us - raw_us <= bound,
+            "rounds": OVERHEAD_ROUNDS, "calls_per_round": calls_per_round(method)}

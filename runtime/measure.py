@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from common.errors import one_line
 from export.variant import Runner
-from runtime import accuracy, cuda, harness, peak_rss, runners
+from runtime import accuracy, harness, peak_rss, runners
 from runtime.manifest import ArtifactError, Manifest, verified_path
 from runtime.rows import describe_artifact, make_row
 
@@ -55,54 +55,42 @@ def selected(name: str, wanted: tuple[str, ...]) -> bool:
     return not wanted or any(fnmatch.fnmatchcase(name, w) for w in wanted)
 
 
-def cpu_jobs(manifest: Manifest, checkpoint: Path, wanted: tuple[str, ...]) -> tuple[list[Job], list[dict]]:
-    """The torch-eager baseline first, then every ok artifact with each of its runtimes.
-    Also returns `not measured` rows for artifacts that export did not produce."""
-    jobs = [Job("torch-eager", "cpu", EAGER_FACTS, _loader("torch-eager", checkpoint), ("torch-eager", checkpoint))]
+def target_jobs(target: str, manifest: Manifest, checkpoint: Path,
+                wanted: tuple[str, ...]) -> tuple[list[Job], list[dict]]:
+    """Jobs of every runtime of `target` (runners.RUNTIMES): its torch-eager baseline first, then
+    every ok artifact with each of its runtimes. Also `not measured` rows: for a runtime that cannot
+    run here (no CUDA device), and on cpu for artifacts that export did not produce."""
+    own = runners.of_target(target)
+    pairs: list[tuple[str, dict, Path | None, str | None]] = [
+        (name, EAGER_FACTS, checkpoint, None) for name, r in own.items() if r.runs is None]
     skipped = []
     for artifact in manifest.artifacts:
         if not selected(artifact.name, wanted):
             continue
-        facts = describe_artifact(artifact)
-        names = runners.runtimes_for(artifact)
+        facts, names = describe_artifact(artifact), runners.runtimes_for(artifact, target)
         if artifact.status != "ok" or not names:
             why = (f"export status {artifact.status}: {artifact.reason}" if artifact.status != "ok"
                    else f"no runtime for format {artifact.format!r}")
-            skipped.append(make_row(**facts, target="cpu", status="not measured", reason=why))
+            if target == "cpu":  # one such row per artifact, not one per target
+                skipped.append(make_row(**facts, target=target, status="not measured", reason=why))
             continue
-        try:
-            path, error = verified_path(manifest, artifact), None
-        except ArtifactError as e:
-            path, error = None, str(e)
-        for name in names:
-            jobs.append(Job(name, "cpu", facts, _loader(name, path) if path else None,
-                            (name, path) if path else None, error))
-    return jobs, skipped
-
-
-def cuda_jobs(manifest: Manifest, checkpoint: Path, wanted: tuple[str, ...]) -> tuple[list[Job], list[dict]]:
-    """PyTorch eager/TorchScript and ORT on the GPU; `not measured` rows with the reason where impossible."""
-    pairs = [("torch-eager-cuda", EAGER_FACTS, checkpoint, None)]
-    for a in manifest.artifacts:
-        if a.status != "ok" or not selected(a.name, wanted):
-            continue
-        if a.format == "torchscript" and a.quantization == "none":  # quantized TorchScript ops are CPU-only
-            pairs.append(("torchscript-cuda", describe_artifact(a), manifest.folder / a.path, a))
-        elif a.format == "onnx":
-            pairs.append(("onnxruntime-cuda", describe_artifact(a), manifest.folder / a.path, a))
-    jobs, rows = [], []
-    for runtime, facts, path, artifact in pairs:
-        reason = cuda.unavailable(runtime)
+        path, error = None, None
+        if any(runners.unavailable(name) is None for name in names):  # hash the file once, if anything runs it
+            try:
+                path = verified_path(manifest, artifact)
+            except ArtifactError as e:
+                error = str(e)
+        pairs += [(name, facts, path, error) for name in names]
+    jobs = []
+    for name, facts, path, error in pairs:
+        reason = runners.unavailable(name)
         if reason:
-            rows.append(make_row(**facts, runtime=runtime, target="cuda", status="not measured", reason=reason))
-            continue
-        try:
-            path = verified_path(manifest, artifact) if artifact else path
-        except ArtifactError as e:
-            jobs.append(Job(runtime, "cuda", facts, None, error=str(e)))
-            continue
-        jobs.append(Job(runtime, "cuda", facts, lambda t, r=runtime, p=path: cuda.load(r, p, t)))
-    return jobs, rows
+            skipped.append(make_row(**facts, runtime=name, target=target, status="not measured", reason=reason))
+        elif error:
+            jobs.append(Job(name, target, facts, None, error=error))
+        else:  # peak RSS is a host-memory figure: measured for cpu rows only
+            jobs.append(Job(name, target, facts, _loader(name, path), (name, path) if target == "cpu" else None))
+    return jobs, skipped
 
 
 def _loader(runtime: str, path: Path) -> Callable[[int], Runner]:

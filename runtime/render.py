@@ -11,6 +11,8 @@ COLUMNS = [  # (header, row key, format)
     ("agree %", "top1_agreement", "pct"), ("p50 us", "p50_us", "{:.1f}"), ("p90 us", "p90_us", "{:.1f}"),
     ("p99 us", "p99_us", "{:.1f}"), ("mean us", "mean_us", "{:.1f}"), ("trim. mean us", "trimmed_mean_us", "{:.1f}"),
     ("CV", "cv", "{:.2f}"), ("img/s", "throughput", "{:,.0f}"), ("x eager", "ratio_to_eager", "{:.3f}"),
+    ("mem. floor us", "memory_floor_us", "{:.1f}"), ("nearer floor", "nearer_floor", "{}"),
+    ("over floor us", "over_floor_us", "{:+.1f}"),
     ("load ms", "load_ms", "{:.1f}"), ("first ms", "first_ms", "{:.2f}"), ("RSS MB", "peak_rss_mb", "{:.0f}"),
     ("size KiB", "size_bytes", "kib"), ("reason / flags", None, "notes"),
 ]
@@ -60,6 +62,25 @@ def summary_lines(report: dict) -> list[str]:
         lines.append(f"- Compute floor at {t} thread(s): {floor['flops_per_sample']:,} FLOP/image over "
                      f"{floor['peak_gflops'][t]} GFLOP/s ({floor['matmul']}) = "
                      + ", ".join(f"{v:.2f} us at batch {b}" for b, v in per_batch.items()))
+    return lines + overhead_lines(report)
+
+
+def overhead_lines(report: dict) -> list[str]:
+    """Each runner's cost over its runtime's own call, beside the harness's; the memory floor's method."""
+    lines = []
+    for runtime, o in (report.get("runner_overhead") or {}).items():
+        if "error" in o:
+            lines.append(f"- Runner overhead of {runtime}: not measured ({o['error']})")
+            continue
+        verdict = "within" if o["within_bound"] else "OVER"
+        lines.append(f"- Runner overhead of {runtime} ({o['artifact']}, batch {o['batch']}): predict() p50 "
+                     f"{o['runner_p50_us']:.2f} us vs {o['raw_call']} {o['raw_p50_us']:.2f} us = "
+                     f"{o['overhead_us']:+.2f} us, {verdict} the bound {o['bound_us']:.2f} us "
+                     f"(median of {o['rounds']} interleaved rounds of {o['calls_per_round']} calls)")
+    floor = report.get("memory_floor")
+    if floor:
+        lines.append(f"- Memory floor: bytes per call ({floor['bytes_per_call']}) over the read bandwidth at that "
+                     f"size ({floor['read']}); each row names the nearer of the two floors and its distance")
     return lines
 
 
@@ -73,6 +94,10 @@ def recommendation_lines(report: dict) -> list[str]:
             lines.append(f"- {target}: none ({why})")
         else:
             ratio = f", {rec['ratio_to_eager']:.3f}x torch-eager" if rec["ratio_to_eager"] else ""
+            if rec.get("interleaved_ratio") is not None:
+                low, high = rec["interleaved_ratio_ci95"]
+                ratio += (f" in its row; interleaved with torch-eager: {rec['interleaved_ratio']:.3f}x "
+                          f"(95% interval {low:.3f}-{high:.3f}; {rec['basis']})")
             lines.append(f"- {target}: **{rec['artifact']}** via {rec['runtime']}: p50 {rec['p50_us']:.1f} us{ratio}")
     return lines
 

@@ -29,6 +29,9 @@ FIELDS: dict[str, Any] = {
     "peak_rss_mb": None,      # VmHWM of a fresh process that loaded it and ran the largest batch
     "import_rss_mb": None,    # that process's VmHWM before loading: the interpreter and libraries alone
     "ratio_to_eager": None,   # p50 / torch-eager p50 on the same target, batch and threads
+    "memory_floor_us": None,  # bytes read per call / numpy's read bandwidth at that size (runtime/floor.py)
+    "nearer_floor": None,     # memory | compute: the floor nearer this row's p50
+    "over_floor_us": None,    # p50 - that floor (negative: the row beats that floor's model of the work)
     "flags": [],              # warnings: high CV, int8 slower than fp32, over accuracy budget, ...
 }
 

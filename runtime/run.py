@@ -11,7 +11,8 @@ import torch
 from common.config import as_dict
 from common.errors import UserError
 from common.files import sha256_file
-from runtime import device_results, environment, floor, harness, measure, render, report
+from export.verify import reference_logits
+from runtime import compare, device_results, environment, floor, harness, measure, render, report
 from runtime.accuracy import within_budget
 from runtime.config import RuntimeConfig
 from runtime.manifest import Manifest, read_manifest
@@ -45,11 +46,10 @@ def load_reference(cfg: RuntimeConfig, manifest: Manifest):
         raise UserError(f"{cfg.checkpoint} is not the checkpoint {manifest.path} was exported from (sha256 differs); "
                         f"run `python -m export` again, or pass the matching --checkpoint")
     check_data_files(ckpt, cfg.data_dir)  # the test set must be the one the checkpoint recorded
-    spec = data.get_spec(ckpt["dataset"]["name"])
-    images, labels = data.load_test_set(spec, cfg.data_dir).tensors
-    with torch.no_grad():
-        top1 = torch.cat([model(images[i:i + 1000]).argmax(1) for i in range(0, len(images), 1000)])
-    return model, np.ascontiguousarray(images.numpy()), labels.numpy(), top1.numpy()
+    test_set = data.load_test_set(data.get_spec(ckpt["dataset"]["name"]), cfg.data_dir)
+    images, labels = test_set.tensors
+    top1 = reference_logits(model, test_set).argmax(1)
+    return model, np.ascontiguousarray(images.numpy()), labels.numpy(), top1
 
 
 def resolve_threads(threads: tuple[int, ...]) -> tuple[int, ...]:
@@ -84,12 +84,16 @@ def build_report(cfg: RuntimeConfig, required: tuple[str, ...] = ()) -> tuple[di
         flops = floor.model_flops(model.fc1.in_features, model.fc1.out_features, model.fc2.out_features)
         compute_floor = floor.compute_floor(flops, bench.batches, list(threads), cfg.matmul_size)
         jobs, rows = [], []
-        for target, make in (("cpu", measure.cpu_jobs), ("cuda", measure.cuda_jobs)):
+        for target in ("cpu", "cuda"):
             if target in cfg.targets:
-                target_jobs, target_rows = make(manifest, cfg.checkpoint, cfg.artifacts)
+                target_jobs, target_rows = measure.target_jobs(target, manifest, cfg.checkpoint, cfg.artifacts)
                 jobs += target_jobs
                 rows += target_rows
         measured, samples = measure.run_jobs(jobs, bench)
+        weight_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
+        extras = {"runner_overhead": compare.runner_overhead(jobs, measured, bench),
+                  "interleaved_ratio": compare.interleaved_ratio(jobs, measured, bench),
+                  "memory_floor": floor.add_memory_floor(measured, compute_floor, weight_bytes)}
     finally:
         torch.set_num_threads(previous_threads)  # loaders set torch's process-wide thread count
     rows = measured + rows
@@ -98,9 +102,13 @@ def build_report(cfg: RuntimeConfig, required: tuple[str, ...] = ()) -> tuple[di
         target_rows, devices[target] = device_results.device_rows(target, cfg.device_results_dir, manifest, doc)
         rows += target_rows
     reference = {"accuracy": reference_accuracy, "test_count": int(len(labels)), "model": "fp32 PyTorch checkpoint"}
-    out = assemble(cfg, manifest, rows, threads, method, overhead, compute_floor, reference, devices, old)
-    out["problems"] = report.unmeasured(rows, cfg.targets, required) + out["problems"]
-    return out, samples
+    result = assemble(cfg, manifest, rows, threads, method, overhead, compute_floor, reference, devices, old)
+    result.update(extras)  # runner overheads, the interleaved ratio and the memory floor (runtime/compare.py, floor.py)
+    if extras["interleaved_ratio"]:
+        result["recommendation"]["cpu"] = compare.recommendation(extras["interleaved_ratio"], rows,
+                                                                 result["recommendation"].get("cpu"))
+    result["problems"] = report.unmeasured(rows, cfg.targets, required) + result["problems"]
+    return result, samples
 
 
 def assemble(cfg, manifest, rows, threads, method, overhead, compute_floor, reference, devices, old) -> dict:

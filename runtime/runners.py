@@ -1,54 +1,77 @@
-"""Which runtimes run which artifact: one dict, runtime name -> how to load.
+"""Which runtimes run which artifacts, on which target: one dict, one entry per runtime.
 
-Each artifact runs with its format's own loader (export/<format>.py `load`); ONNX artifacts
-also run through our I/O-binding runner (runtime/onnx_fast.py), reported as its own
-runtime so the two can be compared side by side. `torch-eager` loads the checkpoint.
+A runtime is a runner class (runtime/eager.py, onnx_fast.py, executorch_fast.py) with its
+device as a parameter, the artifacts it runs, and its raw call: the runtime's own documented
+call on inputs made once, which each runner's overhead is measured against (runtime/compare.py).
+A runner may call the runtime a faster documented way (ORT's I/O binding, ExecuTorch's
+pybinding without output clones), so its overhead can come out negative. ONNX artifacts run
+both through `session.run` and through I/O binding, reported as two runtimes so the two calls
+compare side by side. Runtimes whose `runs` is None run the checkpoint: the torch-eager baselines.
+Adding a runtime (a CUDA one included) is one entry here.
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Callable
 
-from export import formats
 from export.variant import Runner
-from runtime import eager, onnx_fast
+from runtime import cuda, eager, executorch_fast, onnx_fast
 from runtime.manifest import Artifact
 
-Loader = Callable[..., Runner]  # (path, threads=None) -> Runner
+
+@dataclasses.dataclass(frozen=True)
+class Runtime:
+    target: str                                    # the report target of its rows: cpu | cuda
+    runs: Callable[[Artifact], bool] | None        # which manifest artifacts it runs; None: the checkpoint
+    load: Callable[..., Runner]                    # (path, threads=None) -> runner with predict() and raw()
+    raw_call: str                                  # the runtime's own call, for the report's runner_overhead
 
 
-def _format_loader(fmt: str) -> Loader:
-    def load(path: Path, threads: int | None = None) -> Runner:
-        return formats.get(fmt).load(Path(path), threads=threads)
-    return load
+def artifacts(fmt: str, backend: str | None = None, fp32_only: bool = False) -> Callable[[Artifact], bool]:
+    def runs(a: Artifact) -> bool:
+        return (a.format == fmt and (backend is None or a.backend == backend)
+                and (not fp32_only or a.quantization == "none"))
+    return runs
 
 
-RUNTIMES: dict[str, Loader] = {
-    "torch-eager": eager.load,
-    "torchscript": _format_loader("torchscript"),
-    "torchscript-lite": _format_loader("torchscript-lite"),
-    "onnxruntime": _format_loader("onnx"),
-    "onnxruntime-iobinding": onnx_fast.load,
-    "executorch-xnnpack": _format_loader("executorch"),
-    "executorch-portable": _format_loader("executorch"),
+TORCH_CALL = "module(tensor) under torch.inference_mode()"
+EAGER_CALL = "model(tensor) under torch.no_grad()"
+ORT_CALL = "session.run([output], {input: array})"  # I/O binding is a runner's way of calling ORT, not ORT's call
+ET_CALL = "method.execute([tensor]) (executorch.runtime)"
+
+RUNTIMES: dict[str, Runtime] = {
+    "torch-eager": Runtime("cpu", None, eager.checkpoint_loader("cpu"), EAGER_CALL),
+    "torchscript": Runtime("cpu", artifacts("torchscript"), eager.module_loader("torchscript", "cpu"), TORCH_CALL),
+    "torchscript-lite": Runtime("cpu", artifacts("torchscript-lite"), eager.module_loader("torchscript-lite", "cpu"),
+                                TORCH_CALL),
+    "onnxruntime": Runtime("cpu", artifacts("onnx"), onnx_fast.loader("cpu", bind=False), ORT_CALL),
+    "onnxruntime-iobinding": Runtime("cpu", artifacts("onnx"), onnx_fast.loader("cpu", bind=True), ORT_CALL),
+    "executorch-xnnpack": Runtime("cpu", artifacts("executorch", "xnnpack"), executorch_fast.load, ET_CALL),
+    "executorch-portable": Runtime("cpu", artifacts("executorch", "portable"), executorch_fast.load, ET_CALL),
+    "torch-eager-cuda": Runtime("cuda", None, eager.checkpoint_loader("cuda"), EAGER_CALL + ", synchronized"),
+    # quantized TorchScript ops are CPU-only
+    "torchscript-cuda": Runtime("cuda", artifacts("torchscript", fp32_only=True),
+                                eager.module_loader("torchscript", "cuda"), TORCH_CALL + ", synchronized"),
+    "onnxruntime-cuda": Runtime("cuda", artifacts("onnx"), onnx_fast.loader("cuda", bind=True), ORT_CALL),
 }
 
-# format -> the runtimes (names in RUNTIMES) that run its artifacts on the cpu target.
-BY_FORMAT: dict[str, tuple[str, ...]] = {
-    "torchscript": ("torchscript",),
-    "torchscript-lite": ("torchscript-lite",),
-    "onnx": ("onnxruntime", "onnxruntime-iobinding"),
-    "executorch": ("executorch-{backend}",),
-}
+
+def of_target(target: str) -> dict[str, Runtime]:
+    return {name: r for name, r in RUNTIMES.items() if r.target == target}
 
 
-def runtimes_for(artifact: Artifact) -> list[str]:
-    """The cpu runtimes of an artifact; [] for a format we have no runtime for."""
-    names = [n.format(backend=artifact.backend) for n in BY_FORMAT.get(artifact.format, ())]
-    return [n for n in names if n in RUNTIMES]
+def runtimes_for(artifact: Artifact, target: str = "cpu") -> list[str]:
+    """The runtimes of `target` that run this artifact; [] when none does."""
+    return [name for name, r in of_target(target).items() if r.runs is not None and r.runs(artifact)]
+
+
+def unavailable(runtime: str) -> str | None:
+    """Why `runtime` cannot run on this machine, or None when it can."""
+    return cuda.unavailable(runtime) if RUNTIMES[runtime].target == "cuda" else None
 
 
 def load(runtime: str, path: Path, threads: int | None) -> Runner:
     if runtime not in RUNTIMES:
         raise ValueError(f"unknown runtime {runtime!r}; choose from {sorted(RUNTIMES)}")
-    return RUNTIMES[runtime](path, threads=threads)
+    return RUNTIMES[runtime].load(Path(path), threads=threads)

@@ -46,3 +46,18 @@ def summarize(samples_ns: np.ndarray, batch: int, cv_warn: float) -> dict[str, f
         "high_cv": bool(cv > cv_warn),
         "n": int(us.size),
     }
+
+
+def median_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
+    """Distribution-free interval for the median of `values` (the sign test's): the k-th smallest
+    and k-th largest value, k the largest with P(Binomial(n, 1/2) < k) <= (1 - confidence) / 2,
+    so the interval covers the true median with at least `confidence`. Needs n >= 6 at 95%."""
+    ordered = np.sort(np.asarray(values, dtype=np.float64))
+    n, tail = len(ordered), (1.0 - confidence) / 2
+    below, k = 0.0, 0  # below = P(X < k+1) as k grows
+    while k < n and below + math.comb(n, k) / 2 ** n <= tail:
+        below += math.comb(n, k) / 2 ** n
+        k += 1
+    if k == 0:
+        raise ValueError(f"{n} values are too few for a {confidence:.0%} interval of their median")
+    return float(ordered[k - 1]), float(ordered[n - k])

@@ -20,6 +20,7 @@ import numpy as np  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 import torch  # noqa: E402
 
+from export import formats  # noqa: E402
 from export.variant import check_input  # noqa: E402
 from runtime import harness, onnx_fast, runners  # noqa: E402
 from runtime.manifest import read_manifest, verified_path  # noqa: E402
@@ -68,7 +69,7 @@ def candidates(manifest_path: Path, checkpoint: Path) -> dict[str, object]:
         "torch eager, inference_mode instead of no_grad": Call(inference_mode),
         "numpy forward (no runtime)": numpy_forward(model),
         "torchscript fp32": runners.load("torchscript", path["mlp_torchscript_fp32"], 1),
-        "ORT session.run, default options (export.onnx.load)": runners.load("onnxruntime", path["mlp_onnx_fp32"], 1),
+        "ORT session.run, default options (export.onnx.load)": formats.get("onnx").load(path["mlp_onnx_fp32"], 1),
         "ORT session.run, ENABLE_ALL, sequential, 1 inter-op": ort_run(path["mlp_onnx_fp32"], onnx_fast.session_options(1)),
         "ORT session.run, ENABLE_BASIC": ort_run(path["mlp_onnx_fp32"], basic),
         "ORT session.run, allow_spinning=0": ort_run(path["mlp_onnx_fp32"], no_spin),
@@ -78,7 +79,7 @@ def candidates(manifest_path: Path, checkpoint: Path) -> dict[str, object]:
     for name in ("mlp_onnx_fp32", "mlp_onnx_int8-dynamic", "mlp_onnx_int8-static", "mlp_onnx_fp32_structured",
                  "mlp_onnx_int8-dynamic_structured", "mlp_onnx_fp32_unstructured"):
         if name in path:
-            out[f"ORT I/O binding, {name}"] = onnx_fast.load(path[name], 1)
+            out[f"ORT I/O binding, {name}"] = runners.load("onnxruntime-iobinding", path[name], 1)
     for name in ("mlp_executorch-xnnpack_fp32", "mlp_executorch-xnnpack_int8-dynamic",
                  "mlp_executorch-xnnpack_fp32_structured"):
         if name in path:  # all ExecuTorch programs share one threadpool: load them all at 1 thread

@@ -43,6 +43,30 @@ def test_report_states_its_environment_method_and_recommendation(quick_report, s
     assert report["compute_floor"]["floor_us"]["1"]["1"] > 0
 
 
+def test_report_has_runner_overheads_the_interleaved_ratio_and_both_floors(quick_report):
+    _, out, report = quick_report
+    overhead = report["runner_overhead"]
+    assert set(overhead) == KINDS | {"torch-eager"}
+    for runtime, o in overhead.items():
+        assert o["raw_p50_us"] > 0 and o["runner_p50_us"] > 0 and o["raw_call"], runtime
+        assert o["overhead_us"] == o["runner_p50_us"] - o["raw_p50_us"]
+        assert o["bound_us"] == max(1.0, 0.1 * o["raw_p50_us"])
+    interleaved = report["interleaved_ratio"]
+    assert 1 <= len(interleaved["candidates"]) <= 6 and interleaved["rounds"] == 40
+    for c in interleaved["candidates"]:
+        low, high = c["ratio_ci95"]
+        assert 0 < low <= c["ratio"] <= high
+    rec, fastest = report["recommendation"]["cpu"], interleaved["fastest"]
+    assert (rec["artifact"], rec["runtime"]) == (fastest["artifact"], fastest["runtime"])  # report and bench agree
+    assert rec["interleaved_ratio_ci95"] == fastest["ratio_ci95"]
+    for r in report["rows"]:
+        if r["target"] == "cpu" and r["status"] == "ok":
+            assert r["memory_floor_us"] > 0 and r["nearer_floor"] in ("memory", "compute"), r
+            assert r["over_floor_us"] is not None
+    md = (out / "latency_report.md").read_text()
+    assert "Runner overhead of executorch-xnnpack" in md and "Memory floor" in md and "interleaved" in md
+
+
 def test_without_a_gpu_cuda_rows_say_not_measured(quick_report):
     if torch.cuda.is_available():
         pytest.skip("a CUDA device is present: the cuda rows are measured")

@@ -57,3 +57,10 @@ def test_compute_floor_is_flops_over_the_best_rate_at_or_below_each_thread_count
     assert got["floor_us"]["2"]["32"] == pytest.approx(640.0)  # 2 threads measured slower: 1 thread's rate
     assert got["measured_gflops"] == {"1": 50.0, "2": 20.0}
     assert floor.peak_matmul_flops(64, 1, repeats=2) > 1e8  # a real torch.mm, at least 0.1 GFLOP/s
+
+
+def test_median_interval_is_the_sign_test_order_statistics():
+    assert stats.median_interval(np.arange(30.0)[::-1]) == (9.0, 20.0)  # P(Binomial(30, 1/2) <= 9) = 0.021
+    assert stats.median_interval(np.arange(6.0)) == (0.0, 5.0)          # the smallest n with a 95% interval
+    with pytest.raises(ValueError, match="too few"):
+        stats.median_interval(np.arange(5.0))

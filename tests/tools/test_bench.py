@@ -1,0 +1,38 @@
+"""tools/bench.py's checks on hand-made results: each target is one function of one run."""
+from __future__ import annotations
+
+from tools import bench
+
+
+def run_with(report: dict, manifest: dict | None = None) -> bench.Run:
+    return bench.Run(train=(0, 40.0), export=(0, 90.0), report_code=0, metrics={"test_accuracy": 0.983},
+                     manifest=manifest or {"artifacts": []}, report=report)
+
+
+def recommended(low: float, high: float) -> dict:
+    return {"recommendation": {"cpu": {"artifact": "a", "runtime": "r", "interleaved_ratio": (low + high) / 2,
+                                       "interleaved_ratio_ci95": [low, high]}}}
+
+
+def test_the_ratio_goal_is_checked_on_the_upper_end_of_the_interval():
+    (ok,) = bench.cpu_ratio_check(run_with(recommended(0.12, 0.149)))
+    (missed,) = bench.cpu_ratio_check(run_with(recommended(0.12, 0.151)))  # median 0.1355 is within: not enough
+    (absent,) = bench.cpu_ratio_check(run_with({}))
+    assert ok["ok"] and ok["value"] == 0.149
+    assert not missed["ok"] and not absent["ok"] and absent["value"] is None
+
+
+def test_each_runner_overhead_is_a_check_against_its_bound():
+    report = {"runner_overhead": {
+        "fast": {"overhead_us": 0.4, "bound_us": 1.0, "runner_p50_us": 10.4, "raw_p50_us": 10.0, "artifact": "a"},
+        "slow": {"overhead_us": 5.0, "bound_us": 2.0, "runner_p50_us": 25.0, "raw_p50_us": 20.0, "artifact": "a"},
+        "broken": {"error": "load failed", "artifact": "a"}}}
+    checks = {c["target"]: c["ok"] for c in bench.runner_overhead_checks(run_with(report))}
+    assert checks == {"runner overhead us, fast": True, "runner overhead us, slow": False,
+                      "runner overhead us, broken": False}
+
+
+def test_every_check_function_runs_on_an_empty_run():
+    empty = bench.Run(train=(1, 5.0), export=(1, 5.0), report_code=2, metrics={}, manifest={}, report={})
+    results = [c for make in bench.CHECKS for c in make(empty)]
+    assert results and not any(c["ok"] for c in results)
