@@ -17,7 +17,7 @@ from common.errors import UserError
 from common.files import atomic_write_json, sha256_file
 
 SCHEMA_VERSION = 1
-STATUSES = ("ok", "failed", "unsupported")
+STATUSES = ("ok", "failed", "unsupported", "rejected")  # rejected: no setting within the accuracy budget
 REQUIRED = ("schema_version", "checkpoint", "reference", "accuracy_budget_pp", "artifacts")
 VERSIONED_PACKAGES = ("torch", "torchvision", "torchao", "onnx", "onnxruntime", "onnxscript", "executorch", "numpy")
 
@@ -29,8 +29,8 @@ class Artifact:
     backend: str
     quantization: str
     pruning: str
-    status: str                          # ok | failed | unsupported
-    reason: str | None = None            # why failed/unsupported
+    status: str                          # ok | failed | unsupported | rejected
+    reason: str | None = None            # why failed/unsupported/rejected
     path: str | None = None              # relative to the manifest; set only when the file is kept
     sha256: str | None = None
     size_bytes: int | None = None
@@ -39,6 +39,7 @@ class Artifact:
     parity: dict[str, float] | None = None  # {max_abs_diff, top1_agreement} vs its source model
     source_model_test_accuracy: float | None = None
     seconds: float | None = None         # build + verify wall time on the exporting machine
+    search: dict[str, Any] | None = None  # compression search: {chosen, candidates, best} (export.search)
 
     def __post_init__(self) -> None:
         assert self.status in STATUSES, self.status
