@@ -27,7 +27,7 @@ class Artifact:
     pruning: str            # none | unstructured | structured
     path: str | None        # relative to the manifest's folder
     sha256: str | None
-    status: str             # ok | failed | unsupported (export's verdict)
+    status: str             # ok | failed | unsupported | rejected (export's verdict)
     reason: str | None
     size_bytes: int | None
     entry: dict[str, Any]   # the whole manifest entry, for anything else a report wants
