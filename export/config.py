@@ -23,7 +23,8 @@ class ExportConfig:
     search: str = option("on", "on: per pruning kind the strongest setting, per int8 variant the first recipe, "
                                "within the budget on the validation split (rejected if none); off: the fixed "
                                "recipes (sparsity, structured_ratio, plain int8)")
-    search_steps: int = option(5, "bisection steps per pruning kind; each fine-tunes one candidate (~2-6 s on 2 cores)")
+    search_steps: int = option(4, "bisection steps per pruning kind; each fine-tunes one candidate (~1-5 s on 2 quiet "
+                                  "cores)")
     search_margin_pp: float = option(0.1, "budget left unused on validation: 5k val and 10k test images estimate "
                                           "the same drop ~0.1 pp apart")
     search_max_builds: int = option(6, "artifact builds tried per variant before it is rejected (~1-3 s each)")

@@ -8,9 +8,11 @@ Outputs go to a scratch folder (default reports/bench/), so the pipeline's own o
 Targets (issue -> check):
   train   test accuracy >= 98.0% with the default config; `python -m train` <= 180 s wall
   export  every default artifact ok or unsupported, none failed (int8/pruned within budget);
-          int8 file <= 27% of the same format+backend fp32 file; structured + int8 <= 15%;
-          `python -m export` <= 180 s wall
+          int8 file <= 27% of the same format+backend fp32 file; structured + int8 <= 15%
   runtime recommended cpu artifact's batch-1, 1-thread p50 <= 0.25 x torch-eager p50 (same run)
+  compress (compression search) every ok artifact within the budget on test; smallest ok artifact
+          <= 6% of the dense fp32 file of its format+backend; fastest ok cpu artifact at batch 1,
+          1 thread <= 0.12 x torch-eager (same run); export, search included, <= 300 s wall
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ STAGE_SECONDS = 180.0
 TRAIN_ACCURACY = 0.98
 INT8_SIZE, STRUCTURED_INT8_SIZE = 0.27, 0.15
 CPU_RATIO = 0.25
+EXPORT_SECONDS, SMALLEST_SIZE, FASTEST_RATIO = 300.0, 0.06, 0.12  # the compression search's targets
 
 
 def timed(cmd: list[str]) -> tuple[int, float]:
@@ -51,6 +54,26 @@ def size_checks(manifest: dict) -> list[dict]:
         ratio = a["size_bytes"] / fp32[key]
         checks.append(check(f"size {a['name']} / fp32", ratio, limit, "<=", f"{ratio:.1%} of {fp32[key]} B"))
     return checks
+
+
+def compression_checks(manifest: dict, report: dict) -> list[dict]:
+    """The compression search's targets, from the manifest and the latency report of this run."""
+    ok = [a for a in manifest["artifacts"] if a["status"] == "ok"]
+    floor = manifest["reference"]["test_accuracy"] - manifest["accuracy_budget_pp"] / 100 - 1e-9
+    outside = [a["name"] for a in ok if a["test_accuracy"] is not None and a["test_accuracy"] < floor]
+    fp32 = {(a["format"], a["backend"]): a["size_bytes"] for a in ok
+            if a["quantization"] == "none" and a["pruning"] == "none"}
+    ratios = {a["name"]: a["size_bytes"] / fp32[(a["format"], a["backend"])] for a in ok
+              if (a["format"], a["backend"]) in fp32}
+    smallest = min(ratios, key=ratios.get, default=None)
+    timed = [r for r in report.get("rows", []) if r["target"] == "cpu" and r["status"] == "ok" and r["batch"] == 1
+             and r["threads"] == 1 and r["artifact"] != "checkpoint" and r["ratio_to_eager"] is not None]
+    fastest = min(timed, key=lambda r: r["ratio_to_eager"], default=None)
+    return [check("ok artifacts outside the budget on test", len(outside), 0, "<=", ", ".join(outside)),
+            check("smallest ok artifact / its format's fp32 file", ratios.get(smallest), SMALLEST_SIZE, "<=",
+                  f"{smallest}"),
+            check("fastest ok cpu artifact p50 / torch-eager p50", fastest and fastest["ratio_to_eager"],
+                  FASTEST_RATIO, "<=", f"{fastest and fastest['artifact']} via {fastest and fastest['runtime']}")]
 
 
 def check(name: str, value: float | None, limit: float, op: str, detail: str = "") -> dict:
@@ -83,11 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     checks = [check("train test accuracy", metrics.get("test_accuracy"), TRAIN_ACCURACY, ">="),
               check("train wall seconds", train_s if code == 0 else None, STAGE_SECONDS, "<=",
                     f"exit {code}, {metrics.get('seconds', '?')} s in epochs"),
-              check("export wall seconds", export_s if manifest else None, STAGE_SECONDS, "<=", f"exit {code_e}")]
+              check("export wall seconds (search included)", export_s if manifest else None, EXPORT_SECONDS, "<=",
+                    f"exit {code_e}")]
     if manifest:
         failed = [a["name"] for a in manifest["artifacts"] if a["status"] == "failed"]
         checks.append(check("export failed artifacts", len(failed), 0, "<=", ", ".join(failed)))
         checks += size_checks(manifest)
+        checks += compression_checks(manifest, report)
     rec = (report.get("recommendation") or {}).get("cpu") or {}
     checks.append(check("cpu recommended p50 / torch-eager p50", rec.get("ratio_to_eager"), CPU_RATIO, "<=",
                         f"{rec.get('artifact')} via {rec.get('runtime')}, exit {code_r}"))
