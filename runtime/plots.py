@@ -89,6 +89,8 @@ def search_frontier(search: dict, artifacts: dict[str, dict]) -> str:
     left.plot([p[0] / 1024 for p in front], [p[1] * 100 for p in front], color="tab:red", marker=".",
               label="frontier within the budget: smaller or more accurate")
     left.set_xscale("log")
+    left.set_xticks([64, 128, 256, 512, 1024, 2048], ["64", "128", "256", "512", "1024", "2048"])
+    left.minorticks_off()
     left.set_xlabel("artifact file size (KiB, log scale)")
     left.set_title("artifact builds judged on validation")
     for kind, candidates in search["pruning"].items():
