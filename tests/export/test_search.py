@@ -149,3 +149,23 @@ def test_search_off_builds_the_fixed_recipe(tmp_path, trained, data_dir):
     with torch.no_grad():
         assert np.abs(artifact(images).numpy() - expected(images).numpy()).max() <= 1e-5
 
+
+
+def test_a_choice_that_passes_validation_but_misses_on_test_is_rejected_not_failed(tmp_path):
+    import types
+
+    from export.config import ExportConfig
+    from export.pipeline import verified
+    from export.verify import Check
+    from export.variant import Variant
+
+    out = tmp_path / "m.onnx"
+    out.write_bytes(b"built")
+    ctx = types.SimpleNamespace(cfg=ExportConfig(), reference=types.SimpleNamespace(accuracy=0.9800))
+    row = manifest.Artifact("m", "onnx", "cpu", "int8-static", "structured", status="ok",
+                            search={"chosen": {}, "candidates": [], "best": None})
+    src = types.SimpleNamespace(accuracy=0.9790)
+    row = verified(row, Variant("onnx", "cpu", "int8-static", "structured"), Check(5.0, 0.99, 0.9765), src, out,
+                   ctx, 1.0)
+    assert row.status == "rejected" and "on the test set (chosen on validation)" in row.reason and "0.35 pp" in row.reason
+    assert row.path is None and not out.exists()  # not kept without keep_failed
