@@ -8,7 +8,7 @@ Backends:
 Quantization (pt2e, XNNPACKQuantizer, per-channel symmetric int8 weights):
   int8-static   activations quantized with ranges calibrated on `calib` (training images only).
   int8-dynamic  activation ranges computed per call, weights int8.
-The compression search's other recipes (recipes()): per-tensor weights, fc2 left in fp32, and
+The compression search's other recipes (recipes()): per-tensor weights (static), fc2 left in fp32, and
 quantization-aware training (prepare_qat_pt2e, one epoch on the training split) for int8-static.
 On xnnpack the quantized linears run as int8 XNNPACK kernels. On portable the same quantized
 graph runs as quantize/dequantize ops around fp32 matmuls (int8 storage, fp32 compute): those
@@ -64,15 +64,16 @@ _live_runners: "weakref.WeakSet[ExecuTorchRunner]" = weakref.WeakSet()
 # ---------------------------------------------------------------- build
 
 def recipes(quantization: str, **build_options: object) -> tuple[QuantRecipe, ...]:
-    """pt2e's XNNPACKQuantizer offers per-channel (plain) or per-tensor weights, leaving a module
-    unquantized (mixed precision), and quantization-aware training (static only: fake-quant
+    """pt2e's XNNPACKQuantizer offers per-channel (plain) or per-tensor weights (static only), leaving
+    a module unquantized (mixed precision), and quantization-aware training (static only: fake-quant
     observers trained on the training split), tried in this order."""
-    calibration = "dynamic" if quantization == "int8-dynamic" else "histogram"  # XNNPACK's activation observer
-    ladder = [QuantRecipe(calibration=calibration), QuantRecipe(per_channel=False, calibration=calibration),
-              QuantRecipe(calibration=calibration, fp32_layers=("fc2",))]
-    if quantization == "int8-static":
-        ladder.append(QuantRecipe(calibration=calibration, qat_epochs=1))
-    return tuple(ladder)
+    if quantization == "int8-dynamic":
+        # No per-tensor recipe: XNNPACK's dynamically quantized linear takes per-channel weights only
+        # (per-tensor leaves choose_qparams/quantize ops outside the delegate, with no kernels to run them).
+        return (QuantRecipe(calibration="dynamic"), QuantRecipe(calibration="dynamic", fp32_layers=("fc2",)))
+    calibration = "histogram"  # XNNPACK's static activation observer
+    return (QuantRecipe(calibration=calibration), QuantRecipe(per_channel=False, calibration=calibration),
+            QuantRecipe(calibration=calibration, fp32_layers=("fc2",)), QuantRecipe(calibration=calibration, qat_epochs=1))
 
 
 def build(model: nn.Module, variant: Variant, calib: torch.Tensor, out: Path, recipe: QuantRecipe | None = None,
