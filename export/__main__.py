@@ -1,7 +1,8 @@
 """`python -m export`: every format x variant from the trained checkpoint, verified, into artifacts/.
 
-Exit status: 0 when every requested artifact is ok or unsupported (with its reason), 1 when any
-failed (built or verified wrongly; the others are still written), 2 for bad input (one line).
+Exit status: 0 when every requested artifact is ok, unsupported or rejected (each with its reason),
+1 when any failed (built or verified wrongly; the others are still written) or, with
+--fail-on-rejected, when any was rejected; 2 for bad input (one line).
 """
 from __future__ import annotations
 
@@ -29,15 +30,16 @@ def main(argv: list[str] | None = None) -> int:
     rows = manifest.read(manifest_path)["artifacts"]
     counts = {s: sum(r["status"] == s for r in rows) for s in manifest.STATUSES}
     print(f"done in {time.perf_counter() - start:.0f} s: {counts['ok']} ok, {counts['unsupported']} unsupported, "
-          f"{counts['failed']} failed -> {cfg.out_dir / 'manifest.json'} (run {manifest_path.parent})")
+          f"{counts['rejected']} rejected, {counts['failed']} failed -> {cfg.out_dir / 'manifest.json'} "
+          f"(run {manifest_path.parent})")
     if cfg.embed:
         from export import embed  # the mobile demos' step; imported only when asked for
         done = embed.embed(cfg.out_dir / "manifest.json", names=cfg.embed_artifacts or None)
         print(f"embedded {', '.join(done)} into the mobile demos")
     for r in rows:
-        if r["status"] == "failed":
-            print(f"FAILED {r['name']}: {r['reason']}", file=sys.stderr)
-    return 1 if counts["failed"] else 0
+        if r["status"] in ("failed", "rejected"):
+            print(f"{r['status'].upper()} {r['name']}: {r['reason']}", file=sys.stderr)
+    return 1 if counts["failed"] or (cfg.fail_on_rejected and counts["rejected"]) else 0
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ Backends:
 Quantization (pt2e, XNNPACKQuantizer, per-channel symmetric int8 weights):
   int8-static   activations quantized with ranges calibrated on `calib` (training images only).
   int8-dynamic  activation ranges computed per call, weights int8.
+The compression search's other recipes (recipes()): per-tensor weights (static), fc2 left in fp32, and
+quantization-aware training (prepare_qat_pt2e, one epoch on the training split) for int8-static.
 On xnnpack the quantized linears run as int8 XNNPACK kernels. On portable the same quantized
 graph runs as quantize/dequantize ops around fp32 matmuls (int8 storage, fp32 compute): those
 ops live in ExecuTorch's quantized kernel library, which a runtime must link (in Python,
@@ -31,9 +33,11 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+from torch.utils.data import TensorDataset
 
 from common.errors import UserError
-from export.variant import INPUT_SHAPE, Runner, Unsupported, Variant, check_input
+from export.variant import INPUT_SHAPE, QuantRecipe, Runner, Unsupported, Variant, check_input
+from train import data
 
 FORMAT = "executorch"
 BACKENDS = ("xnnpack", "portable")
@@ -56,8 +60,23 @@ _live_runners: "weakref.WeakSet[ExecuTorchRunner]" = weakref.WeakSet()
 
 # ---------------------------------------------------------------- build
 
-def build(model: nn.Module, variant: Variant, calib: torch.Tensor, out: Path) -> list[str]:
-    """Write `variant` of `model` as a .pte at `out`; return notes for the manifest."""
+def recipes(quantization: str, **build_options: object) -> tuple[QuantRecipe, ...]:
+    """pt2e's XNNPACKQuantizer offers per-channel (plain) or per-tensor weights (static only), leaving
+    a module unquantized (mixed precision), and quantization-aware training (static only: fake-quant
+    observers trained on the training split), tried in this order."""
+    if quantization == "int8-dynamic":
+        # No per-tensor recipe: XNNPACK's dynamically quantized linear takes per-channel weights only
+        # (per-tensor leaves choose_qparams/quantize ops outside the delegate, with no kernels to run them).
+        return (QuantRecipe(calibration="dynamic"), QuantRecipe(calibration="dynamic", fp32_layers=("fc2",)))
+    calibration = "histogram"  # XNNPACK's static activation observer
+    return (QuantRecipe(calibration=calibration), QuantRecipe(per_channel=False, calibration=calibration),
+            QuantRecipe(calibration=calibration, fp32_layers=("fc2",)), QuantRecipe(calibration=calibration, qat_epochs=1))
+
+
+def build(model: nn.Module, variant: Variant, calib: torch.Tensor, out: Path, recipe: QuantRecipe | None = None,
+          train_set: TensorDataset | None = None) -> list[str]:
+    """Write `variant` of `model` as a .pte at `out`; return notes for the manifest.
+    `train_set` (training split) is needed only by a quantization-aware-training recipe."""
     from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
     from executorch.exir import EdgeCompileConfig, to_edge_transform_and_lower
 
@@ -66,7 +85,7 @@ def build(model: nn.Module, variant: Variant, calib: torch.Tensor, out: Path) ->
     notes = [f"dynamic batch 1..{MAX_BATCH} (memory planned for {MAX_BATCH}; larger batches are chunked)"]
     program = exported(model)
     if variant.quantization != "none":
-        program, qnotes = quantized(program, variant, calib)
+        program, qnotes = quantized(program, variant, calib, recipe or recipes(variant.quantization)[0], train_set)
         notes += qnotes
     if variant.backend == "xnnpack":
         edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])
@@ -88,45 +107,75 @@ def exported(model: nn.Module) -> torch.export.ExportedProgram:
     return torch.export.export(model, example, dynamic_shapes={"x": {0: batch}})
 
 
-def quantized(program: torch.export.ExportedProgram, variant: Variant,
-              calib: torch.Tensor) -> tuple[torch.export.ExportedProgram, list[str]]:
-    """pt2e: annotate with XNNPACKQuantizer, observe `calib`, convert, export again."""
+def quantized(program: torch.export.ExportedProgram, variant: Variant, calib: torch.Tensor, recipe: QuantRecipe,
+              train_set: TensorDataset | None) -> tuple[torch.export.ExportedProgram, list[str]]:
+    """pt2e: annotate with XNNPACKQuantizer, observe `calib` (or train, for QAT), convert, export again."""
     from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
         XNNPACKQuantizer,
         get_symmetric_quantization_config,
     )
-    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e, prepare_qat_pt2e
 
     dynamic = variant.quantization == "int8-dynamic"
     if variant.backend == "portable":
         import executorch.kernels.quantized  # noqa: F401  registers the q/dq out-variants to_executorch needs
-    config = get_symmetric_quantization_config(is_per_channel=True, is_dynamic=dynamic)
+    config = get_symmetric_quantization_config(is_per_channel=recipe.per_channel, is_dynamic=dynamic,
+                                               is_qat=recipe.qat_epochs > 0)
     # Annotating by operator type (linear, and linear+relu) gives the MLP the same annotation as
     # set_global, but skips the conv+batchnorm matchers, which torch.export 12 pattern graphs:
     # ~8 s per build on 2 cores, for a model that has no conv.
     quantizer = XNNPACKQuantizer().set_operator_type(torch.ops.aten.linear.default, config)
-    prepared = prepare_pt2e(program.module(), quantizer)
-    if dynamic:
-        notes = ["pt2e int8-dynamic: per-channel symmetric int8 weights, activation range computed per call"]
+    for layer in recipe.fp32_layers:
+        quantizer.set_module_name(layer, None)  # excluded from the operator-type annotation: stays fp32
+    weights = "per-channel" if recipe.per_channel else "per-tensor"
+    notes = [f"mixed precision: {', '.join(recipe.fp32_layers)} left in fp32"] if recipe.fp32_layers else []
+    if recipe.qat_epochs:
+        prepared = prepare_qat_pt2e(program.module(), quantizer)
+        qat_train(prepared, train_set, recipe.qat_epochs)
+        notes.append(f"pt2e quantization-aware training: {recipe.qat_epochs} epoch(s) on the training split "
+                     f"(Adam lr {QAT_LR}), {weights} symmetric int8 weights, int8 activations")
+    elif dynamic:
+        prepared = prepare_pt2e(program.module(), quantizer)
+        notes.append(f"pt2e int8-dynamic: {weights} symmetric int8 weights, activation range computed per call")
         # One forward pass is still needed: the weight observers record the weights' ranges when
         # they run (without it the weights get default qparams: logits off by ~16).
         prepared(torch.zeros(EXAMPLE_BATCH, *INPUT_SHAPE))
     else:
         if calib is None or len(calib) == 0:
             raise ValueError("int8-static needs calibration images (normalized training images), got none")
+        prepared = prepare_pt2e(program.module(), quantizer)
         with torch.no_grad():
             for chunk in torch.split(calib, MAX_BATCH):  # the exported graph accepts at most MAX_BATCH
                 prepared(chunk)
-        notes = [f"pt2e int8-static: per-channel symmetric int8 weights, per-tensor int8 activations "
-                 f"calibrated (min/max) on {len(calib)} training images",
-                 "int8-static logits are int8 too (XNNPACK keeps the last linear's output quantized): "
-                 "they step by ~1/255 of the calibrated logit range and saturate at its ends, so max |diff| "
-                 "vs fp32 is several units on extreme logits while top-1 agrees"]
+        notes.append(f"pt2e int8-static: {weights} symmetric int8 weights, per-tensor int8 activations "
+                     f"calibrated ({recipe.calibration} observer) on {len(calib)} training images")
+    if not dynamic:
+        notes.append("int8-static logits are int8 too (XNNPACK keeps the last linear's output quantized): "
+                     "they step by ~1/255 of the calibrated logit range and saturate at its ends, so max |diff| "
+                     "vs fp32 is several units on extreme logits while top-1 agrees")
     converted = convert_pt2e(prepared)
     if variant.backend == "portable":
         notes.append("portable int8: quantize/dequantize ops around fp32 matmuls (int8 storage, fp32 compute); "
                      "needs ExecuTorch's quantized kernel library in the runtime")
     return exported(converted), notes
+
+
+QAT_LR = 1e-4  # the pruning fine-tune's rate: QAT starts from trained weights and only adapts to rounding
+
+
+def qat_train(prepared: torch.fx.GraphModule, train_set: TensorDataset | None, epochs: int) -> None:
+    """Train the fake-quantized graph (observers and fake-quant in the loop); batches of 64, seeded."""
+    if train_set is None:
+        raise ValueError("quantization-aware training needs the training split; pass train_set to build()")
+    torch.manual_seed(0)
+    optimizer = torch.optim.Adam(prepared.parameters(), lr=QAT_LR)
+    loss_fn = nn.CrossEntropyLoss()
+    for _ in range(epochs):
+        for x, y in data.batches(train_set, 64, torch.Generator().manual_seed(0)):
+            loss = loss_fn(prepared(x), y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
 
 
 def delegation_note(graph: torch.fx.GraphModule, backend: str) -> str:

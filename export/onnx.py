@@ -6,6 +6,9 @@ int8-dynamic: onnxruntime.quantization.quantize_dynamic (int8 weights, activatio
 per call). int8-static: quantize_static in QDQ format, per-channel int8 weights, activations
 calibrated on the *training* images passed in `calib` with the chosen calibration method.
 Both quantizers run on the shape-inferred model from quant_pre_process, as ORT recommends.
+The search's other recipes use the same two calls: per-tensor or per-channel weights, the other
+calibration methods, and `nodes_to_exclude` to leave one layer in fp32 (mixed precision).
+ORT has no quantization-aware training, so no QAT recipe is offered here.
 """
 from __future__ import annotations
 
@@ -30,7 +33,7 @@ from onnxruntime.quantization import (
 from onnxruntime.quantization.shape_inference import quant_pre_process
 from torch import nn
 
-from export.variant import Runner, Variant, check_input
+from export.variant import QuantRecipe, Runner, Variant, check_input
 
 FORMAT = "onnx"
 BACKENDS = ("cpu",)
@@ -43,8 +46,22 @@ _exported: "weakref.WeakKeyDictionary[nn.Module, tuple[str, bytes, int]]" = weak
 CALIBRATION_BATCH = 64  # images per calibration call; ORT keeps every batch's activations for entropy/percentile
 
 
-def build(model: nn.Module, variant: Variant, calib: torch.Tensor, out: Path,
+def recipes(quantization: str, calibration_method: str = "minmax", **build_options: object) -> tuple[QuantRecipe, ...]:
+    """Plain recipe first (quantize_dynamic's default per-tensor weights; the configured static
+    calibration), then what ORT offers when it misses, ordered by file size (mixed precision last)."""
+    if quantization == "int8-dynamic":
+        return (QuantRecipe(per_channel=False, calibration="dynamic"), QuantRecipe(calibration="dynamic"),
+                QuantRecipe(calibration="dynamic", fp32_layers=("fc2",)))
+    others = [m for m in CALIBRATION_METHODS if m != calibration_method]
+    return (QuantRecipe(calibration=calibration_method), *(QuantRecipe(calibration=m) for m in others),
+            QuantRecipe(per_channel=False, calibration=calibration_method),
+            QuantRecipe(calibration=calibration_method, fp32_layers=("fc2",)))
+
+
+def build(model: nn.Module, variant: Variant, calib: torch.Tensor, out: Path, recipe: QuantRecipe | None = None,
           calibration_method: str = "minmax", metadata: dict[str, object] | None = None) -> list[str]:
+    if variant.quantization != "none" and recipe is None:
+        recipe = recipes(variant.quantization, calibration_method)[0]
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".onnx-build-") as tmp:
         fp32 = Path(tmp) / "fp32.onnx"
         opset = export_fp32(model, fp32, metadata or {})
@@ -54,15 +71,37 @@ def build(model: nn.Module, variant: Variant, calib: torch.Tensor, out: Path,
             return notes
         prepared = Path(tmp) / "prepared.onnx"
         quant_pre_process(str(fp32), str(prepared))
+        excluded = layer_nodes(prepared, recipe.fp32_layers)
+        weights = "per-channel" if recipe.per_channel else "per-tensor"
+        mixed = [f"mixed precision: {', '.join(recipe.fp32_layers)} left in fp32"] if excluded else []
         if variant.quantization == "int8-dynamic":
-            quantize_dynamic(str(prepared), str(out), weight_type=QuantType.QInt8)
-            return notes + ["onnxruntime quantize_dynamic, int8 weights"]
+            quantize_dynamic(str(prepared), str(out), weight_type=QuantType.QInt8, per_channel=recipe.per_channel,
+                             nodes_to_exclude=excluded)
+            return notes + [f"onnxruntime quantize_dynamic, {weights} int8 weights"] + mixed
         reader = CalibrationReader(calib)
-        quantize_static(str(prepared), str(out), reader, quant_format=QuantFormat.QDQ, per_channel=True,
+        quantize_static(str(prepared), str(out), reader, quant_format=QuantFormat.QDQ, per_channel=recipe.per_channel,
                         activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
-                        calibrate_method=CALIBRATION_METHODS[calibration_method])
-        return notes + [f"onnxruntime quantize_static QDQ, per-channel int8 weights, {calibration_method} "
-                        f"calibration on {len(calib)} training images"]
+                        calibrate_method=CALIBRATION_METHODS[recipe.calibration], nodes_to_exclude=excluded)
+        return notes + [f"onnxruntime quantize_static QDQ, {weights} int8 weights, {recipe.calibration} "
+                        f"calibration on {len(calib)} training images"] + mixed
+
+
+def layer_nodes(path: Path, layers: tuple[str, ...]) -> list[str]:
+    """ONNX node names of the MLP's `layers`: the dynamo exporter records each node's module path
+    in its `namespace` metadata (e.g. ": train.model.MLP/fc2: ...Linear/linear_1: aten.linear.default")."""
+    if not layers:
+        return []
+    names = {}
+    for node in onnx.load(str(path)).graph.node:
+        scope = next((p.value for p in node.metadata_props if p.key == "namespace"), "")
+        for layer in layers:
+            if f"/{layer}:" in scope and node.op_type in ("Gemm", "MatMul"):
+                names[layer] = node.name
+    missing = [layer for layer in layers if layer not in names]
+    if missing:
+        raise RuntimeError(f"no Gemm/MatMul node with namespace /{missing[0]}: in {path.name}; "
+                           f"cannot leave {missing} in fp32")
+    return [names[layer] for layer in layers]
 
 
 def export_fp32(model: nn.Module, out: Path, metadata: dict[str, object]) -> int:

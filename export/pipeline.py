@@ -1,9 +1,11 @@
-"""Export, read top to bottom: checkpoint -> checks -> pruned models -> every format x variant ->
-verify each on the 10k test set -> test vectors + manifest -> point `artifacts` at the new run.
+"""Export, read top to bottom: checkpoint -> checks -> pruned models (searched on the validation
+split, export.search) -> every format x variant, each built and judged on validation until one
+passes -> verify it on the 10k test set -> test vectors + manifest -> point `artifacts` at the new run.
 
 A bad checkpoint, config or output folder raises UserError before anything is written. A format
-that throws or misses its tolerance becomes a `failed` row and the others still run; the caller
-(python -m export) then exits non-zero.
+that throws or misses its fp32 tolerance becomes a `failed` row and the others still run; the
+caller (python -m export) then exits non-zero. A variant that misses the accuracy budget (on
+validation at every setting tried, or on test for what validation chose) is `rejected`: a result.
 """
 from __future__ import annotations
 
@@ -21,22 +23,27 @@ from torch.utils.data import TensorDataset
 from common.config import as_dict
 from common.errors import UserError, one_line
 from common.files import atomic_path, atomic_write_json, sha256_file
-from export import formats, manifest, runs, verify
+from export import formats, manifest, runs, search, verify
 from export.config import ExportConfig
-from export.prune import FineTune, Structured, Unstructured, prune
-from export.variant import Unsupported, Variant
+from export.prune import FineTune
+from export.search import Budget, Source
+from export.variant import QuantRecipe, Unsupported, Variant
 from train import checkpoint, data
 
 TAMPER_IMAGES = 3  # recomputed test accuracy may differ from the recorded one by this many images (CPU vs CUDA)
 
 
-@dataclasses.dataclass
-class Source:
-    """A PyTorch model artifacts are made from: the checkpoint's, or a pruned copy of it."""
-    model: torch.nn.Module
-    logits: np.ndarray      # its logits on every test image
-    accuracy: float
-    notes: list[str]
+@dataclasses.dataclass(frozen=True)
+class Context:
+    """What every artifact build is judged with."""
+    cfg: ExportConfig
+    calib: torch.Tensor
+    train_set: TensorDataset     # for QAT recipes
+    val_set: TensorDataset       # the search's judge
+    test_set: TensorDataset      # the final verification
+    reference: Source            # the fp32 checkpoint, tested
+    budget: Budget
+    run_dir: Path
 
 
 def run(cfg: ExportConfig, log: Callable[[str], None] = print) -> Path:
@@ -49,27 +56,26 @@ def run(cfg: ExportConfig, log: Callable[[str], None] = print) -> Path:
     checkpoint.check_data_files(ckpt, cfg.data_dir)
     test_raw = data.load_split(spec, cfg.data_dir, train=False)
     test_set = data.to_tensors(test_raw, spec)
-    reference = make_source(model, test_set, [])
+    train_set, val_set = splits(ckpt, spec, cfg.data_dir)
+    reference = Source(model, [], {"pruning": "none"}, search.model_val_accuracy(model, val_set)).tested(test_set)
     check_untampered(cfg.checkpoint, ckpt, reference.accuracy, len(test_set))
-    log(f"checkpoint {cfg.checkpoint}: fp32 test accuracy {reference.accuracy:.2%} (matches its record)")
+    log(f"checkpoint {cfg.checkpoint}: fp32 test accuracy {reference.accuracy:.2%} (matches its record), "
+        f"validation {reference.val_accuracy:.2%} on {len(val_set)} held-out training images")
 
-    train_set = training_split(ckpt, spec, cfg.data_dir)
     calib = calibration_images(train_set, cfg.calibration_samples, ckpt["train"]["seed"])
-    sources = {"none": reference}
-    finetune = FineTune(epochs=cfg.finetune_epochs, lr=cfg.finetune_lr, seed=ckpt["train"]["seed"])
-    for pruning in cfg.prunings:
-        if pruning != "none":
-            how = Unstructured(cfg.sparsity) if pruning == "unstructured" else Structured(cfg.structured_ratio)
-            pruned, notes = prune(model, how, train_set, finetune)
-            sources[pruning] = make_source(pruned, test_set, notes)
-            log(f"pruned ({pruning}): PyTorch test accuracy {sources[pruning].accuracy:.2%}; {notes[0]}")
+    budget = Budget(reference.val_accuracy, cfg.accuracy_budget_pp, cfg.search_margin_pp)
+    start = time.perf_counter()
+    sources, pruning_records = pruned_sources(model, cfg, train_set, val_set, budget, ckpt["train"]["seed"], log)
+    sources["none"] = [reference]
+    summary = search_summary(cfg, val_set, ckpt, budget, pruning_records, time.perf_counter() - start)
 
     run_dir = runs.start(cfg.out_dir, runs.new_run_id())
     try:
         vectors = write_test_vectors(run_dir, test_raw, reference.logits, normalization(spec), cfg)
-        rows = export_all(cfg, sources, calib, test_set, run_dir, reference.accuracy, spec, log)
+        ctx = Context(cfg, calib, train_set, val_set, test_set, reference, budget, run_dir)
+        rows = export_all(ctx, sources, pruning_records, spec, log)
         header = manifest_header(cfg, ckpt_sha256, spec, run_dir.name, reference.accuracy, len(test_set), vectors)
-        manifest.write(run_dir / "manifest.json", header, rows)
+        manifest.write(run_dir / "manifest.json", {**header, "search": summary}, rows)
         for f in run_dir.iterdir():
             f.chmod(0o644)  # temp files are created 0600; artifacts are meant to be served and copied
     except BaseException as e:
@@ -94,17 +100,37 @@ def check_untampered(path: Path, ckpt: dict[str, Any], accuracy: float, test_cou
                         f"{accuracy:.2%} but it records {recorded!r}; retrain with `python -m train`")
 
 
-def make_source(model: torch.nn.Module, test_set: TensorDataset, notes: list[str]) -> Source:
-    logits = verify.reference_logits(model, test_set)
-    accuracy = float((logits.argmax(1) == test_set.tensors[1].numpy()).mean())
-    return Source(model, logits, accuracy, notes)
-
-
-def training_split(ckpt: dict[str, Any], spec: data.DatasetSpec, data_dir: Path) -> TensorDataset:
-    """The images the checkpoint trained on: same split (val_size, seed) so val images stay unseen."""
+def splits(ckpt: dict[str, Any], spec: data.DatasetSpec, data_dir: Path) -> tuple[TensorDataset, TensorDataset]:
+    """(train, val) exactly as the checkpoint split them (val_size, seed): fine-tuning and calibration
+    see only its training images, the search judges on its held-out validation images."""
     full = data.to_tensors(data.load_split(spec, data_dir, train=True), spec)
-    train_set, _ = data.split_train_val(full, ckpt["train"]["val_size"], ckpt["train"]["seed"])
-    return train_set
+    return data.split_train_val(full, ckpt["train"]["val_size"], ckpt["train"]["seed"])
+
+
+def pruned_sources(model, cfg: ExportConfig, train_set, val_set, budget: Budget, seed: int,
+                   log) -> tuple[dict[str, list[Source]], dict[str, list[dict]]]:
+    """Per pruning kind: the models artifacts may be made from, strongest first, and the search's records."""
+    finetune = FineTune(epochs=cfg.finetune_epochs, lr=cfg.finetune_lr, seed=seed)
+    sources, records = {}, {}
+    for kind in (k for k in cfg.prunings if k != "none"):
+        if cfg.search == "off":
+            fixed = cfg.sparsity if kind == "unstructured" else cfg.structured_ratio
+            sources[kind], records[kind] = [search.fixed_source(kind, model, fixed, train_set, finetune)], []
+            log(f"pruned ({kind}, fixed recipe): {sources[kind][0].notes[0]}")
+        else:
+            sources[kind], records[kind] = search.search_pruning(kind, model, train_set, val_set, finetune,
+                                                                 budget, cfg.search_steps, log)
+    return sources, records
+
+
+def search_summary(cfg: ExportConfig, val_set, ckpt, budget: Budget, records, seconds: float) -> dict[str, Any]:
+    """The manifest's top-level `search` object (docs/manifest.md)."""
+    return {"mode": cfg.search,
+            "validation": {"images": len(val_set), "seed": ckpt["train"]["seed"],
+                           "fp32_accuracy": budget.reference_val},
+            "budget_pp": budget.budget_pp, "margin_pp": budget.margin_pp if cfg.search == "on" else None,
+            "steps": cfg.search_steps if cfg.search == "on" else None,
+            "pruning": records, "pruning_seconds": round(seconds, 1)}
 
 
 def calibration_images(train_set: TensorDataset, count: int, seed: int) -> torch.Tensor:
@@ -113,14 +139,22 @@ def calibration_images(train_set: TensorDataset, count: int, seed: int) -> torch
     return images[pick].contiguous()
 
 
-def export_all(cfg, sources, calib, test_set, run_dir, reference_accuracy, spec, log) -> list[manifest.Artifact]:
+def export_all(ctx: Context, sources: dict[str, list[Source]], pruning_records: dict[str, list[dict]],
+               spec: data.DatasetSpec, log) -> list[manifest.Artifact]:
+    cfg = ctx.cfg
     jobs = [(formats.get(fmt), Variant(fmt, backend, quant, pruning))
             for fmt in cfg.formats for backend in formats.get(fmt).BACKENDS
-            for pruning in cfg.prunings for quant in cfg.quantizations]
-    rows = []
+            for pruning in cfg.prunings for quant in cfg.quantizations]  # dense before pruned: see expected_drop
+    rows, dense_drop = [], {}
     for i, (module, variant) in enumerate(jobs, 1):
-        row = export_one(module, variant, sources[variant.pruning], calib, test_set, run_dir, cfg,
-                         reference_accuracy, build_options(variant.format, cfg, spec))
+        options = build_options(variant.format, cfg, spec, ctx.train_set)
+        ladder = recipe_ladder(module, variant, cfg, options)
+        key = (variant.format, variant.backend, variant.quantization)
+        tries = search.plan(sources[variant.pruning], ladder, dense_drop.get(key, 0.0), ctx.budget,
+                            cfg.search_max_builds) if cfg.search == "on" else [(sources[variant.pruning][0], None)]
+        row = export_one(module, variant, tries, ctx, options, pruning_records.get(variant.pruning, []))
+        if variant.pruning == "none" and row.search and row.search["best"]:
+            dense_drop[key] = ctx.budget.drop_pp(row.search["best"]["val_accuracy"])  # int8's own cost
         rows.append(row)
         result = (f"acc {row.test_accuracy:.2%} diff {row.parity['max_abs_diff']:.2g} "
                   f"{row.size_bytes or 0:>8} B" if row.parity else "")
@@ -128,44 +162,94 @@ def export_all(cfg, sources, calib, test_set, run_dir, reference_accuracy, spec,
     return rows
 
 
-def build_options(fmt: str, cfg: ExportConfig, spec: data.DatasetSpec) -> dict[str, Any]:
+def recipe_ladder(module: ModuleType, variant: Variant, cfg: ExportConfig,
+                  options: dict[str, Any]) -> tuple[QuantRecipe | None, ...]:
+    """The int8 recipes to try, plain first; (None,) for fp32, search off, or a format without int8."""
+    if variant.quantization == "none" or cfg.search == "off":
+        return (None,)
+    try:
+        return module.recipes(variant.quantization, **options)
+    except Unsupported:
+        return (None,)  # build() raises the same Unsupported with its reason
+
+
+def build_options(fmt: str, cfg: ExportConfig, spec: data.DatasetSpec, train_set: TensorDataset) -> dict[str, Any]:
     """Format-specific keyword arguments to build(); the shared interface stays (model, variant, calib, out)."""
     if fmt == "onnx":
         return {"calibration_method": cfg.calibration_method,
                 "metadata": {"class_names": list(spec.classes), "normalization": normalization(spec)}}
+    if fmt == "executorch":
+        return {"train_set": train_set}  # quantization-aware training recipes train on it
     return {}
 
 
-def export_one(module: ModuleType, variant: Variant, source: Source, calib: torch.Tensor, test_set: TensorDataset,
-               run_dir: Path, cfg: ExportConfig, reference_accuracy: float, options: dict[str, Any]) -> manifest.Artifact:
-    row = manifest.Artifact(variant.name, variant.format, variant.backend, variant.quantization, variant.pruning,
-                            status="ok", notes=list(source.notes), source_model_test_accuracy=source.accuracy)
-    out = run_dir / (variant.name + module.EXTENSION)
-    start = time.perf_counter()
-    try:
-        with atomic_path(out) as tmp:
-            row.notes += module.build(source.model, variant, calib, tmp, **options)
-        check = verify.check(module.load(out, threads=cfg.threads), source.logits, test_set)
-    except Unsupported as e:
-        out.unlink(missing_ok=True)
-        row.status, row.reason = "unsupported", str(e)
-        return row
-    except Exception as e:  # noqa: BLE001 - a backend throwing is a failed row, the others still run
-        out.unlink(missing_ok=True)
-        if runs.disk_full(e):
-            raise  # the disk's fault, not the format's: the whole run stops and is not published
-        row.status, row.reason = "failed", one_line(e)
-        return row
-    row.seconds = round(time.perf_counter() - start, 2)
+def export_one(module: ModuleType, variant: Variant, tries: list[tuple[Source, QuantRecipe | None]], ctx: Context,
+               options: dict[str, Any], pruning_records: list[dict]) -> manifest.Artifact:
+    """Build the tries in order; with search on, the first within budget on validation is verified on test."""
+    searched = ctx.cfg.search == "on" and (variant.quantization != "none" or variant.pruning != "none")
+    out = ctx.run_dir / (variant.name + module.EXTENSION)
+    builds: list[dict] = []
+    for source, recipe in tries:
+        row = manifest.Artifact(variant.name, variant.format, variant.backend, variant.quantization, variant.pruning,
+                                status="ok", notes=list(source.notes))
+        setting = search.setting_of(source, variant.quantization, recipe)
+        start = time.perf_counter()
+        try:
+            with atomic_path(out) as tmp:
+                row.notes += module.build(source.model, variant, ctx.calib, tmp, recipe=recipe, **options)
+            runner = module.load(out, threads=ctx.cfg.threads)
+            if searched:
+                val = search.artifact_val_accuracy(runner, ctx.val_set)
+                builds.append(search.candidate(setting, val, out.stat().st_size, ctx.budget.passes(val), "artifact"))
+                if not builds[-1]["within_budget"]:
+                    out.unlink()
+                    continue
+            check = verify.check(runner, source.tested(ctx.test_set).logits, ctx.test_set)
+        except Unsupported as e:
+            out.unlink(missing_ok=True)
+            row.status, row.reason = "unsupported", str(e)
+            return row
+        except Exception as e:  # noqa: BLE001 - a backend throwing is a failed row, the others still run
+            out.unlink(missing_ok=True)
+            if runs.disk_full(e):
+                raise  # the disk's fault, not the format's: the whole run stops and is not published
+            row.status, row.reason = "failed", one_line(e)
+            return row
+        if searched:
+            row.search = search.record(setting, pruning_records, builds)
+        return verified(row, variant, check, source, out, ctx, time.perf_counter() - start)
+    return rejected(variant, pruning_records, builds, ctx.budget)
+
+
+def verified(row: manifest.Artifact, variant: Variant, check: verify.Check, source: Source, out: Path,
+             ctx: Context, seconds: float) -> manifest.Artifact:
+    """The final test-set verdict: fp32 parity misses are failed, budget misses rejected."""
+    cfg = ctx.cfg
+    row.seconds, row.source_model_test_accuracy = round(seconds, 2), source.accuracy
     row.test_accuracy = check.test_accuracy
     row.parity = {"max_abs_diff": check.max_abs_diff, "top1_agreement": check.top1_agreement}
-    reason = verify.judge(variant, check, reference_accuracy, cfg.fp32_tolerance, cfg.accuracy_budget_pp)
-    if reason:
-        row.status, row.reason = "failed", f"outside tolerance: {reason}"
-        if not cfg.keep_failed:
-            out.unlink()
-            return row
+    parity = verify.parity_problem(variant, check, cfg.fp32_tolerance)
+    budget = verify.budget_problem(variant, check, ctx.reference.accuracy, cfg.accuracy_budget_pp)
+    if parity:
+        row.status, row.reason = "failed", f"outside tolerance: {parity}"
+    elif budget:
+        chosen = " (chosen on validation)" if row.search else " (fixed recipe)"
+        row.status, row.reason = "rejected", f"outside the accuracy budget on the test set{chosen}: {budget}"
+    if row.status != "ok" and not cfg.keep_failed:
+        out.unlink()
+        return row
     row.path, row.sha256, row.size_bytes = out.name, sha256_file(out), out.stat().st_size
+    return row
+
+
+def rejected(variant: Variant, pruning_records: list[dict], builds: list[dict], budget: Budget) -> manifest.Artifact:
+    """No setting within the budget on validation: a result, with the best reached."""
+    row = manifest.Artifact(variant.name, variant.format, variant.backend, variant.quantization, variant.pruning,
+                            status="rejected")
+    row.search = search.record(None, pruning_records, builds)
+    what = f"{len(builds)} build(s) tried" if builds else f"no {variant.pruning} pruning setting passed"
+    row.reason = f"no setting within the accuracy budget on validation ({what}); " + \
+        search.describe_best(row.search["best"], budget)
     return row
 
 

@@ -15,16 +15,19 @@ from torch import nn
 from torch.jit.mobile import _load_for_lite_interpreter
 from torch.utils.mobile_optimizer import optimize_for_mobile
 
-from export.torchscript import TorchRunner, scripted
-from export.variant import Runner, Variant
+from export import torchscript
+from export.torchscript import TorchRunner, quant_notes, scripted
+from export.variant import QuantRecipe, Runner, Variant
 
 FORMAT = "torchscript-lite"
 BACKENDS = ("cpu",)
 EXTENSION = ".ptl"
+recipes = torchscript.recipes  # the same torch.ao dynamic quantization as the .pt
 
 
-def build(model: nn.Module, variant: Variant, calib: torch.Tensor, out: Path) -> list[str]:
-    module = scripted(model, variant.quantization)
+def build(model: nn.Module, variant: Variant, calib: torch.Tensor, out: Path,
+          recipe: QuantRecipe | None = None) -> list[str]:
+    module = scripted(model, variant.quantization, recipe)
     try:
         module = optimize_for_mobile(module)
         notes = ["optimize_for_mobile applied"]
@@ -36,7 +39,7 @@ def build(model: nn.Module, variant: Variant, calib: torch.Tensor, out: Path) ->
     with warnings.catch_warnings():  # "Lite Interpreter is deprecated" FutureWarning, once per call
         warnings.simplefilter("ignore", FutureWarning)
         module._save_for_lite_interpreter(str(out))
-    return notes
+    return notes + quant_notes(variant, recipe)
 
 
 def load(path: Path, threads: int | None = None) -> Runner:

@@ -3,12 +3,18 @@
 Shared vocabulary of every export-format module (export/torchscript.py, export/onnx.py,
 export/executorch.py). Each such module exposes the same two functions:
 
-    build(model, variant, calib, out) -> list[str]
+    build(model, variant, calib, out, recipe=None) -> list[str]
         Write the artifact for `variant` to the path `out` (the caller passes a temp path and
         renames it on success). `model` is the fp32 PyTorch model in eval mode, already pruned
         when variant.pruning != "none"; `calib` is a float32 tensor [N, 1, 28, 28] of normalized
-        *training* images for static quantization. Returns notes for the manifest (may be []).
-        Raises Unsupported(reason) for a combination this format cannot produce.
+        *training* images for static quantization; `recipe` says how an int8 variant is
+        quantized (None: the format's plain recipe, recipes(quantization)[0]). Returns notes for
+        the manifest (may be []). Raises Unsupported(reason) for a combination this format cannot produce.
+
+    recipes(quantization, **build_options) -> tuple[QuantRecipe, ...]
+        The int8 recipes the format's library offers, plain first, then the ones the compression
+        search tries when the plain one misses the accuracy budget (export/search.py). Takes the
+        same format-specific options as build() (e.g. ONNX's calibration_method).
 
     load(path, threads=None) -> Runner
         Load the artifact with the format's own runtime.
@@ -50,6 +56,27 @@ class Variant:
         if self.pruning != "none":
             parts.append(self.pruning)
         return "_".join(parts)
+
+
+LAYERS = ("fc1", "fc2")  # the MLP's quantizable layers, in graph order (train/model.py)
+
+
+@dataclasses.dataclass(frozen=True)
+class QuantRecipe:
+    """How an int8 variant is quantized, in the terms the quantization libraries use."""
+    per_channel: bool = True            # one weight scale per output unit (else one per tensor)
+    calibration: str = "minmax"         # activation-range method of static int8 (the library's name)
+    fp32_layers: tuple[str, ...] = ()   # layers left in fp32 (mixed precision), from LAYERS
+    qat_epochs: int = 0                 # quantization-aware training epochs (pt2e fake-quant) before convert
+
+    def __post_init__(self) -> None:
+        unknown = [name for name in self.fp32_layers if name not in LAYERS]
+        if unknown or self.qat_epochs < 0:
+            raise ValueError(f"fp32_layers must be from {LAYERS} and qat_epochs >= 0; got {self}")
+
+    def describe(self) -> dict[str, object]:
+        return {"per_channel": self.per_channel, "calibration": self.calibration,
+                "fp32_layers": list(self.fp32_layers), "qat_epochs": self.qat_epochs}
 
 
 class Runner(Protocol):

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from export import executorch
-from export.variant import INPUT_SHAPE, Runner, check_input
+from export.variant import Runner, check_input
 
 Buffers = tuple[tuple[torch.Tensor], np.ndarray, np.ndarray]  # (inputs, input view, output view)
 

@@ -68,3 +68,40 @@ def latency_distributions(samples: dict[str, list[float]], title: str) -> str:
     ax.set_title(title)
     ax.grid(True, axis="x", alpha=0.3)
     return to_png_base64(fig)
+
+
+def search_frontier(search: dict, artifacts: dict[str, dict]) -> str:
+    """The compression search (manifest `search` objects): left, every artifact build tried, validation
+    accuracy against file size, chosen ones filled, with the budget line and the size-accuracy front;
+    right, the pruning search's fine-tuned candidates, validation accuracy against pruning strength."""
+    reference, allowed = search["validation"]["fp32_accuracy"], search["budget_pp"] - (search["margin_pp"] or 0)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 5))
+    builds = [(c["size_bytes"], c["val_accuracy"], c["setting"] == (a["search"] or {}).get("chosen"))
+              for a in artifacts.values() for c in (a["search"] or {}).get("candidates", [])
+              if c.get("evaluated") == "artifact" and c["size_bytes"]]
+    tried = [b for b in builds if not b[2]]
+    chosen = [b for b in builds if b[2]]
+    left.scatter([b[0] / 1024 for b in tried], [b[1] * 100 for b in tried], facecolors="none",
+                 edgecolors="tab:gray", label="build tried, not kept")
+    left.scatter([b[0] / 1024 for b in chosen], [b[1] * 100 for b in chosen], color="tab:blue", label="chosen build")
+    front = [p for p in pareto_front([(size, acc, "") for size, acc, _ in builds])  # smaller, at least as accurate
+             if p[1] >= reference - allowed / 100 - 1e-12]
+    left.plot([p[0] / 1024 for p in front], [p[1] * 100 for p in front], color="tab:red", marker=".",
+              label="frontier within the budget: smaller or more accurate")
+    left.set_xscale("log")
+    left.set_xticks([64, 128, 256, 512, 1024, 2048], ["64", "128", "256", "512", "1024", "2048"])
+    left.minorticks_off()
+    left.set_xlabel("artifact file size (KiB, log scale)")
+    left.set_title("artifact builds judged on validation")
+    for kind, candidates in search["pruning"].items():
+        strength = [c["setting"].get("structured_ratio", c["setting"].get("sparsity")) for c in candidates]
+        right.scatter([s * 100 for s in strength], [c["val_accuracy"] * 100 for c in candidates], label=kind)
+    right.set_xlabel("pruned (% of hidden units for structured, of weights for unstructured)")
+    right.set_title("pruning search: fine-tuned PyTorch candidates")
+    for ax in (left, right):
+        ax.axhline((reference - allowed / 100) * 100, color="tab:orange", linestyle="--",
+                   label=f"fp32 val {reference * 100:.2f}% - {allowed:.2f} pp allowed")
+        ax.set_ylabel("validation accuracy (%)")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=7)
+    return to_png_base64(fig)

@@ -137,6 +137,11 @@ def figures(report: dict, samples: dict) -> list[tuple[str, str]]:
             out.append((f"{target}: test accuracy against p50 latency at batch 1, 1 thread; red: the Pareto front"
                         + ("" if target in ("cpu", "cuda") else " (accuracy as measured on cpu)"),
                         plots.accuracy_vs_latency(target, points)))
+    search = report.get("compression_search") or {}
+    if search.get("summary") and search.get("artifacts"):
+        out.append(("Compression search (export): validation accuracy of every build tried against its file size, "
+                    "and of the pruning candidates against their strength",
+                    plots.search_frontier(search["summary"], search["artifacts"])))
     sizes = {r["artifact"]: r["size_bytes"] for r in rows if r["size_bytes"]}
     if sizes:
         out.append(("File size per artifact", plots.file_sizes(sizes)))

@@ -10,10 +10,13 @@ Each target is one function in CHECKS: (Run) -> list of check results. Now:
   train   test accuracy >= 98.0% with the default config; `python -m train` <= 180 s wall
   export  every default artifact ok or unsupported, none failed (int8/pruned within budget);
           int8 file <= 27% of the same format+backend fp32 file; structured + int8 <= 15%;
-          `python -m export` <= 180 s wall
+          `python -m export`, compression search included, <= 300 s wall
   runtime the recommended cpu artifact (the report's, chosen interleaved) at batch 1, 1 thread:
           the upper end of the 95% interval of its median p50 ratio to torch-eager <= 0.15;
           every runner's overhead over its runtime's own call within max(1 us, 10% of that call)
+  compress every ok artifact within the budget on test; smallest ok artifact <= 6% of the dense
+          fp32 file of its format+backend; the recommended cpu artifact's interleaved median ratio
+          to torch-eager <= 0.12
 """
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ from export.verify import SIZE_INT8, SIZE_STRUCTURED_INT8
 STAGE_SECONDS = 180.0
 TRAIN_ACCURACY = 0.98
 CPU_RATIO = 0.15
+EXPORT_SECONDS, SMALLEST_SIZE, FASTEST_RATIO = 300.0, 0.06, 0.12  # the compression search's targets
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,7 +64,7 @@ def train_checks(run: Run) -> list[dict]:
 
 def export_checks(run: Run) -> list[dict]:
     code, seconds = run.export
-    out = [check("export wall seconds", seconds if run.manifest else None, STAGE_SECONDS, "<=",
+    out = [check("export wall seconds (search included)", seconds if run.manifest else None, EXPORT_SECONDS, "<=",
                  f"exit {code}" if seconds else "not timed here")]
     if run.manifest:
         failed = [a["name"] for a in run.manifest["artifacts"] if a["status"] == "failed"]
@@ -103,7 +107,29 @@ def runner_overhead_checks(run: Run) -> list[dict]:
     return out
 
 
-CHECKS: list[Callable[[Run], list[dict]]] = [train_checks, export_checks, size_checks, cpu_ratio_check,
+def compression_checks(run: Run) -> list[dict]:
+    """The compression search's targets: every ok artifact within budget on test, the smallest one's
+    size against its format's dense fp32 file, the recommended cpu artifact's interleaved ratio."""
+    ok = [a for a in run.manifest.get("artifacts", []) if a["status"] == "ok"]
+    if not ok:
+        return [check("ok artifacts", 0, 1, ">=", "the export produced none")]
+    floor = run.manifest["reference"]["test_accuracy"] - run.manifest["accuracy_budget_pp"] / 100 - 1e-9
+    outside = [a["name"] for a in ok if a["test_accuracy"] is not None and a["test_accuracy"] < floor]
+    fp32 = {(a["format"], a["backend"]): a["size_bytes"] for a in ok
+            if a["quantization"] == "none" and a["pruning"] == "none"}
+    ratios = {a["name"]: a["size_bytes"] / fp32[(a["format"], a["backend"])] for a in ok
+              if (a["format"], a["backend"]) in fp32}
+    smallest = min(ratios, key=ratios.get, default=None)
+    rec = (run.report.get("recommendation") or {}).get("cpu") or {}
+    return [check("ok artifacts outside the budget on test", len(outside), 0, "<=", ", ".join(outside)),
+            check("smallest ok artifact / its format's fp32 file", ratios.get(smallest), SMALLEST_SIZE, "<=",
+                  f"{smallest}"),
+            check("cpu recommended / torch-eager, interleaved median", rec.get("interleaved_ratio"), FASTEST_RATIO,
+                  "<=", f"{rec.get('artifact')} via {rec.get('runtime')}")]
+
+
+CHECKS: list[Callable[[Run], list[dict]]] = [train_checks, export_checks, size_checks, compression_checks,
+                                             cpu_ratio_check,
                                              runner_overhead_checks]
 
 

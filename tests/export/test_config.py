@@ -25,7 +25,8 @@ def test_unknown_key_in_file_is_an_error():
 
 
 @pytest.mark.parametrize("kw", [{"sparsity": 1.5}, {"formats": ()}, {"calibration_samples": 0},
-                                {"accuracy_budget_pp": -1.0}])
+                                {"accuracy_budget_pp": -1.0}, {"search": "maybe"}, {"search_steps": 0},
+                                {"search_margin_pp": 0.5}, {"search_max_builds": 0}])
 def test_bad_values_are_rejected(kw):
     with pytest.raises(ValueError):
         ExportConfig(**kw)
