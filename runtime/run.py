@@ -139,7 +139,7 @@ def assemble(cfg, manifest, rows, threads, method, overhead, compute_floor, refe
         # export's compression search (manifest `search` objects), for the report's frontier plot
         "compression_search": {"summary": manifest.raw.get("search"),
                                "artifacts": {a.name: {"status": a.status, "search": a.search}
-                                             for a in manifest.artifacts if a.search}},,
+                                             for a in manifest.artifacts if a.search}},
         "problems": report.problems(rows),
     }
     if old is not None:
