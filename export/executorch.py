@@ -115,6 +115,7 @@ def quantized(program: torch.export.ExportedProgram, variant: Variant, calib: to
         get_symmetric_quantization_config,
     )
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e, prepare_qat_pt2e
+    from torchao.quantization.pt2e.quantizer import get_module_name_filter
 
     dynamic = variant.quantization == "int8-dynamic"
     if variant.backend == "portable":
@@ -125,8 +126,9 @@ def quantized(program: torch.export.ExportedProgram, variant: Variant, calib: to
     # set_global, but skips the conv+batchnorm matchers, which torch.export 12 pattern graphs:
     # ~8 s per build on 2 cores, for a model that has no conv.
     quantizer = XNNPACKQuantizer().set_operator_type(torch.ops.aten.linear.default, config)
-    for layer in recipe.fp32_layers:
-        quantizer.set_module_name(layer, None)  # excluded from the operator-type annotation: stays fp32
+    if recipe.fp32_layers:  # mixed precision: nodes from these modules are left unannotated, so stay fp32
+        skip = [get_module_name_filter(layer) for layer in recipe.fp32_layers]
+        quantizer.set_filter_function(lambda node: not any(f(node) for f in skip))
     weights = "per-channel" if recipe.per_channel else "per-tensor"
     notes = [f"mixed precision: {', '.join(recipe.fp32_layers)} left in fp32"] if recipe.fp32_layers else []
     if recipe.qat_epochs:

@@ -63,8 +63,9 @@ class Budget:
     def allowed_pp(self) -> float:
         return self.budget_pp - self.margin_pp
 
-    def passes(self, val_accuracy: float) -> bool:
-        return verify.within_budget(val_accuracy, self.reference_val, self.allowed_pp)
+    def passes(self, val_accuracy: float, expected_extra_pp: float = 0.0) -> bool:
+        """Within the allowed drop (after `expected_extra_pp` more, e.g. a quantization's predicted cost)."""
+        return verify.within_budget(val_accuracy, self.reference_val, self.allowed_pp - expected_extra_pp)
 
     def drop_pp(self, val_accuracy: float) -> float:
         return (self.reference_val - val_accuracy) * 100
@@ -144,8 +145,8 @@ def plan(sources: list[Source], ladder: tuple[QuantRecipe | None, ...], expected
     """(source, recipe) pairs to build, in order: from the strongest setting predicted to pass
     (its fp32 val drop plus `expected_drop_pp` of quantization within the allowed drop), each
     setting with every recipe before the next weaker setting; at most `max_builds`."""
-    start = next((i for i, s in enumerate(sources)
-                  if budget.drop_pp(s.val_accuracy) + expected_drop_pp <= budget.allowed_pp), len(sources) - 1)
+    start = next((i for i, s in enumerate(sources) if budget.passes(s.val_accuracy, expected_drop_pp)),
+                 len(sources) - 1)
     return [(s, r) for s in sources[max(start, 0):] for r in ladder][:max_builds]
 
 

@@ -36,6 +36,9 @@ def test_plan_starts_at_the_strongest_setting_predicted_to_pass_and_caps_the_bui
     # int8 that cost 0.12 pp on the dense model: 0.9 (0.10 + 0.12 > 0.2) is skipped, 0.8 is first
     tries = plan(sources, (plain, other), 0.12, budget, 3)
     assert [(s.setting["structured_ratio"], r) for s, r in tries] == [(0.8, plain), (0.8, other), (0.6, plain)]
+    # exactly at the allowed drop passes, as in the pruning search (no float round-off excludes it)
+    edge = [source(0.9, 0.9780), source(0.8, 0.9790)]
+    assert plan(edge, (None,), 0.0, budget, 6)[0][0].setting["structured_ratio"] == 0.9
     # nothing predicted to pass: only the weakest setting is tried
     assert [s.setting["structured_ratio"] for s, _ in plan(sources, (plain,), 5.0, budget, 6)] == [0.6]
 
