@@ -94,11 +94,12 @@ def test_executorch_runner_splits_only_batches_over_the_planned_bound(manifest_p
     np.testing.assert_array_equal(first, runner.predict(x[:1]))  # an earlier result is not overwritten
 
 
-# Slack of runner p50 over raw p50. The torch runners' only work is the numpy contract itself (an
-# input copy and .numpy()), measured at 12-13% of a torch call on the shared machine under load
-# 6-14 (docs/performance.md); the others' per-call work was cut to within 10% (ExecuTorch's split/cat
-# runner cost 2.4x).
-RATIO_SLACK = {"torch-eager": 1.25, "torchscript": 1.25, "torchscript-lite": 1.25}
+# Slack of runner p50 over raw p50. ExecuTorch's and the I/O-binding runner's per-call work was cut
+# to within 10% (ExecuTorch's split/cat runner cost 2.4x). The torch runners and plain session.run
+# do nothing but the numpy contract (an input copy and .numpy(), or check_input), which measured
+# 10-30% of a small call on the shared machine under load 5-14 (docs/performance.md): 1.35x still
+# fails on a runner that doubles the call.
+RATIO_SLACK = {"torch-eager": 1.35, "torchscript": 1.35, "torchscript-lite": 1.35, "onnxruntime": 1.35}
 
 
 def test_each_runner_costs_little_over_its_runtimes_own_call(manifest_path, sample, trained):
