@@ -56,5 +56,14 @@ bench: venv data  ## check the speed, size and accuracy targets from one measure
 config-reference: venv  ## print the config reference (the README's section is this output)
 	@$(PY) -m tools.config_reference
 
+ARM64_CACHE := .cache/arm64  # runtime/arm64.py reads the same folder
+
+.PHONY: arm64
+arm64: venv  ## set up the arm64 target (qemu-user, arm64 userland, aarch64 wheels, runner, counting plugin) -> .cache/arm64
+	bash native/arm64/setup.sh $(PY) $(ARM64_CACHE)
+
+# The report's arm64 rows and tests/runtime/test_arm64.py run on that set-up.
+report test: arm64
+
 clean:  ## remove outputs (keeps .venv and data)
 	rm -rf checkpoints artifacts artifacts-runs reports
