@@ -6,7 +6,7 @@ from pathlib import Path
 
 from common.config import option
 
-TARGETS = ("cpu", "cuda", "android", "browser-wasm")
+TARGETS = ("cpu", "cuda", "android", "browser-wasm", "arm64")
 
 # `--quick`: small counts for tests and smoke runs. Each value still lands in the report's
 # `method` block, so a quick report can never pass for a full one.

@@ -8,7 +8,7 @@ STATUSES = ("ok", "failed", "not measured", "stale")
 FIELDS: dict[str, Any] = {
     "artifact": None,         # manifest name, or "checkpoint" for the torch-eager baselines
     "runtime": None,          # e.g. onnxruntime, onnxruntime-iobinding, executorch-xnnpack, torch-eager
-    "target": None,           # cpu | cuda | android | browser-wasm
+    "target": None,           # cpu | cuda | android | browser-wasm | arm64
     "batch": None,            # images per call; null when nothing was timed
     "threads": None,          # threads given to the runtime; null when nothing was timed
     "status": "ok",           # one of STATUSES
@@ -28,6 +28,9 @@ FIELDS: dict[str, Any] = {
     "peak_rss_mb": None,      # VmHWM of a fresh process that loaded it and ran the largest batch
     "import_rss_mb": None,    # that process's VmHWM before loading: the interpreter and libraries alone
     "ratio_to_eager": None,   # p50 / torch-eager p50 on the same target, batch and threads
+    "instructions": None,     # arm64: aarch64 guest instructions per call under qemu (not cycles, not a latency)
+    "max_abs_diff_x86": None, # arm64: largest |logit| difference from the same artifact on x86, full test set
+    "emulator": None,         # arm64: emulator version and the ARM core it emulates
     "flags": [],              # warnings: high CV, int8 slower than fp32, over accuracy budget, ...
 }
 

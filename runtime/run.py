@@ -9,7 +9,7 @@ import torch
 from common.config import as_dict
 from common.errors import UserError
 from common.files import atomic_write, atomic_write_json, ensure_writable_dir, sha256_file
-from runtime import device_results, environment, floor, harness, measure, render, report
+from runtime import arm64, device_results, environment, floor, harness, measure, render, report
 from runtime.accuracy import within_budget
 from runtime.config import RuntimeConfig
 from runtime.manifest import Manifest, read_manifest
@@ -78,6 +78,9 @@ def build_report(cfg: RuntimeConfig) -> tuple[dict, dict]:
         if target in cfg.targets:
             target_rows, devices[target] = device_results.device_rows(target, cfg.device_results_dir, manifest)
             rows += target_rows
+    if "arm64" in cfg.targets:
+        target_rows, devices["arm64"] = arm64.arm64_rows(manifest, cfg, images, labels, top1)
+        rows += target_rows
     reference = {"accuracy": reference_accuracy, "test_count": int(len(labels)), "model": "fp32 PyTorch checkpoint"}
     return assemble(cfg, manifest, rows, threads, method, overhead, compute_floor, reference, devices, old), samples
 
@@ -106,7 +109,7 @@ def assemble(cfg, manifest, rows, threads, method, overhead, compute_floor, refe
         "compute_floor": compute_floor,
         "devices": devices,
         "rows": rows,
-        "recommendation": report.recommend(rows, budget_ok),
+        "recommendation": {**report.recommend(rows, budget_ok), **arm64.recommend(rows)},
         "problems": report.problems(rows),
     }
     if old is not None:

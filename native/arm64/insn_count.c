@@ -3,10 +3,10 @@
  * Usage: qemu-aarch64 -plugin insn_count.so,out=FILE ... ; each MARKER_STOP appends one line,
  * the number of guest instructions executed since the last MARKER_START (markers.h).
  *
- * Every translation block adds its instruction count to one counter when it starts (an inline
- * add: no callback, ~1 host instruction per block). A marker is a syscall, and a syscall ends its
- * block, so both ends of an interval fall on block boundaries and the count is exact. The
- * counter is shared by all guest threads: runners count with one thread.
+ * Every guest instruction adds 1 to one counter as it executes (an inline add compiled into the
+ * translated code: no callback). Counting per instruction rather than per translation block
+ * stays exact when a block is left early. The counter is shared by all guest threads: runners
+ * count with one thread.
  *
  * Debian 12 ships qemu-user with plugin support but no plugin header, so the entry points used
  * here are declared by hand from qemu's documented plugin API (docs/devel/tcg-plugins.rst,
@@ -22,6 +22,7 @@
 typedef uint64_t qemu_plugin_id_t;
 typedef struct qemu_info_t qemu_info_t;
 struct qemu_plugin_tb;
+struct qemu_plugin_insn;
 enum qemu_plugin_op { QEMU_PLUGIN_INLINE_ADD_U64 };
 
 typedef void (*tb_trans_cb)(qemu_plugin_id_t id, struct qemu_plugin_tb *tb);
@@ -31,8 +32,9 @@ typedef void (*udata_cb)(qemu_plugin_id_t id, void *userdata);
 
 void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, tb_trans_cb cb);
 size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
-void qemu_plugin_register_vcpu_tb_exec_inline(struct qemu_plugin_tb *tb, enum qemu_plugin_op op, void *ptr,
-                                              uint64_t imm);
+struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
+void qemu_plugin_register_vcpu_insn_exec_inline(struct qemu_plugin_insn *insn, enum qemu_plugin_op op, void *ptr,
+                                                uint64_t imm);
 void qemu_plugin_register_vcpu_syscall_cb(qemu_plugin_id_t id, syscall_cb cb);
 void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, udata_cb cb, void *userdata);
 
@@ -44,7 +46,9 @@ static FILE *out;
 
 static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
     (void)id;
-    qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &executed, qemu_plugin_tb_n_insns(tb));
+    for (size_t i = 0; i < qemu_plugin_tb_n_insns(tb); i++)
+        qemu_plugin_register_vcpu_insn_exec_inline(qemu_plugin_tb_get_insn(tb, i), QEMU_PLUGIN_INLINE_ADD_U64,
+                                                   &executed, 1);
 }
 
 static void on_syscall(qemu_plugin_id_t id, unsigned int vcpu, int64_t num, uint64_t a1, uint64_t a2, uint64_t a3,

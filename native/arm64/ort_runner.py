@@ -5,13 +5,14 @@ onnxruntime's aarch64 wheels on its path (no project code, no torch).
 
 The same protocol as pte_runner.cpp: for each model, all images of IMAGES.f32 (raw float32
 [N, 1, 28, 28]) through the session in chunks of BATCH, logits to LOGITS.f32; then for each
-batch size in COUNT_BATCHES, 3 untimed calls, REPEATS empty marker pairs, and REPEATS calls each
-between a start and a stop marker (markers.h: umask with a tag in the bits the kernel ignores);
+batch size in COUNT_BATCHES, 3 untimed calls, WARM + REPEATS empty marker pairs, and WARM + REPEATS calls
+each between a start and a stop marker (markers.h: umask with a tag in the bits the kernel ignores);
 one JSON line per model. The counted call is `run_with_iobinding` on buffers bound once, ONNX
 Runtime's lowest-overhead Python path (runtime/onnx_fast.py does the same on x86). One intra-op
 and one inter-op thread. Models share one process because each emulated Python start costs
 seconds.
 """
+import gc
 import json
 import os
 import sys
@@ -20,6 +21,7 @@ import numpy as np
 import onnxruntime as ort
 
 MARKER_MAGIC, MARKER_START, MARKER_STOP = 0x4D4E, 1, 2
+WARM = 10  # marked pairs before the counted ones, whose counts the caller drops
 
 
 def marker(command: int, mask: int) -> None:
@@ -44,20 +46,26 @@ def bind(sess: ort.InferenceSession, x: np.ndarray) -> tuple[ort.IOBinding, np.n
 
 
 def count(sess: ort.InferenceSession, images: np.ndarray, batch: int, repeats: int) -> int:
-    """The marked calls at one batch size; returns the number of marker pairs made."""
+    """The marked calls at one batch size; returns the number of marker pairs made.
+
+    Python 3.11 specializes bytecode after a few runs of it, which changes the instructions an
+    identical call takes: WARM marked pairs and calls run first, their counts discarded."""
     binding, _ = bind(sess, np.ascontiguousarray(images[:batch]))
+    gc.collect()
+    gc.disable()  # as timeit does: a cyclic collection inside a counted call is not the runtime's cost
     mask = os.umask(0o022)
     os.umask(mask)
     for _ in range(3):
         sess.run_with_iobinding(binding)
-    for _ in range(repeats):
+    for _ in range(WARM + repeats):
         marker(MARKER_START, mask)
         marker(MARKER_STOP, mask)
-    for _ in range(repeats):
+    for _ in range(WARM + repeats):
         marker(MARKER_START, mask)
         sess.run_with_iobinding(binding)
         marker(MARKER_STOP, mask)
-    return 2 * repeats
+    gc.enable()
+    return 2 * (WARM + repeats)
 
 
 def run_model(model: str, logits_path: str, images: np.ndarray, batch: int, count_batches: list[int],

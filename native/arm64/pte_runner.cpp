@@ -6,7 +6,7 @@
 // IMAGES.f32 holds N images as raw float32 [N, 1, 28, 28]. For each model in turn: all N images
 // go through forward() in chunks of BATCH and their logits are written to LOGITS.f32 (raw float32
 // [N, classes]); then, for each batch size b in COUNT_BATCHES (comma-separated, may be empty):
-// 3 untimed calls, REPEATS empty marker pairs (the markers' own cost), then REPEATS forward() calls
+// 3 untimed calls, kWarm + REPEATS empty marker pairs (the markers' own cost), then as many forward() calls
 // on the first b images, each between a MARKER_START and a MARKER_STOP (markers.h) for the
 // counting plugin. One JSON line per model on stdout says how it went and how many intervals it
 // marked, so the caller can split the plugin's counts; a model that fails does not stop the rest.
@@ -44,6 +44,9 @@ using executorch::extension::from_blob;
 using executorch::runtime::Error;
 
 constexpr int kPixels = 28 * 28;
+// Marked pairs before the counted ones, their counts dropped by the caller: the first calls
+// after the untimed ones may still touch memory for the first time (ort_runner.py: WARM).
+constexpr int kWarm = 10;
 
 [[noreturn]] void fail(const std::string& message) {
   std::fprintf(stderr, "pte_runner: %s\n", message.c_str());
@@ -88,11 +91,11 @@ std::string run_model(const char* model_path, const char* logits_path, std::vect
     auto input = from_blob(images.data(), {b, 1, 28, 28});
     for (int i = 0; i < 3; i++)
       if (!module.forward(input).ok()) return "forward failed at batch " + std::to_string(b);
-    for (int i = 0; i < repeats; i++, ++*intervals) {
+    for (int i = 0; i < kWarm + repeats; i++, ++*intervals) {
       marker(MARKER_START, mask);
       marker(MARKER_STOP, mask);
     }
-    for (int i = 0; i < repeats; i++, ++*intervals) {
+    for (int i = 0; i < kWarm + repeats; i++, ++*intervals) {
       marker(MARKER_START, mask);
       auto result = module.forward(input);
       marker(MARKER_STOP, mask);
