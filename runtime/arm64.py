@@ -39,11 +39,13 @@ COUNT_BATCHES = (1, 32)
 REPEATS = 5            # counted calls per batch size (after the runners' own warm-up calls)
 ACCURACY_BATCH = 256   # images per call in the 10k-image pass
 TIMEOUT_S = 1200       # one runner process, all artifacts of its format
-# Parity with the same artifact on x86: fp32 kernels differ only in summation order (1.9e-5
-# measured for XNNPACK fp32); ARM int8 kernels round differently (0.12 measured, XNNPACK
-# int8-dynamic). A wrong build or input misses by whole logits, and flips top-1 answers.
-PARITY_MAX_ABS_DIFF = {"none": 1e-3, "int8-dynamic": 0.5, "int8-static": 0.5}
-PARITY_TOP1 = 0.995    # fraction of test images whose ARM top-1 equals the x86 top-1
+# Parity with the same artifact on x86 (measured on the full test set): fp32 kernels differ only
+# in summation order (1.1e-5 for XNNPACK fp32, 0 for ORT fp32); int8 kernels round differently per
+# CPU (XNNPACK int8-dynamic 0.09, ORT int8-dynamic 0.51, ORT int8-static 2.5 logits with 99.2%
+# top-1 agreement: x86 MLAS's u8s8 AVX2 path against ARM's). A wrong build or input misses by
+# whole logits on most images, and its top-1 answers disagree on far more than 1% of them.
+PARITY_MAX_ABS_DIFF = {"none": 1e-3, "int8-dynamic": 5.0, "int8-static": 5.0}
+PARITY_TOP1 = {"none": 0.999, "int8-dynamic": 0.98, "int8-static": 0.98}  # ARM top-1 == x86 top-1
 # format -> the cpu runtime whose call the ARM runner makes (its row name gets "-aarch64")
 RUNNERS = {"onnx": "onnxruntime-iobinding", "executorch": "executorch-{backend}"}
 
@@ -132,10 +134,10 @@ def parity(arm: np.ndarray, x86: np.ndarray, quantization: str) -> tuple[float, 
         return float("inf"), 0.0, f"ARM logits have shape {arm.shape}, x86 {x86.shape}"
     diff = float(np.abs(arm - x86).max())
     agreement = float((arm.argmax(1) == x86.argmax(1)).mean())
-    bound = PARITY_MAX_ABS_DIFF[quantization]
-    if diff > bound or agreement < PARITY_TOP1:
+    bound, top1 = PARITY_MAX_ABS_DIFF[quantization], PARITY_TOP1[quantization]
+    if diff > bound or agreement < top1:
         return diff, agreement, (f"ARM64 differs from x86: max abs logit diff {diff:.3g} (bound {bound:g}), "
-                                 f"top-1 agreement {agreement:.4f} (bound {PARITY_TOP1})")
+                                 f"top-1 agreement {agreement:.4f} (bound {top1})")
     return diff, agreement, None
 
 
