@@ -109,3 +109,43 @@ def test_report_has_a_counted_arm64_row_per_artifact_and_recommends_the_cheapest
     assert rec["instructions"] == min(r["instructions"] for r in batch1)
     markdown = (out / "latency_report.md").read_text()
     assert "## arm64" in markdown and f"{rec['instructions']:,}" in markdown and "x86 p50 us" in markdown
+
+
+def test_split_counts_keeps_the_last_repeats_of_each_batch():
+    """The runners mark, per batch, W + REPEATS empty pairs then W + REPEATS calls (W = their warm-up)."""
+    w, r = 10, arm64.REPEATS
+    counts = []
+    for base in (100, 3200):
+        counts += [9] * w + [7] * r + [base + 50] * w + [base] * r
+    markers, calls = arm64.split_counts(counts, (1, 32))
+    assert markers == {1: [7] * r, 32: [7] * r} and calls == {1: [100] * r, 32: [3200] * r}
+    assert arm64.split_counts(counts[:-1], (1, 32)) == ({}, {})  # a truncated run gives no count at all
+
+
+def test_parity_bounds_per_quantization():
+    rng = np.random.default_rng(0)
+    x86 = (rng.standard_normal((1000, 10)) + 10 * np.eye(10)[rng.integers(0, 10, 1000)]).astype(np.float32)
+    assert arm64.parity(x86 + 1e-5, x86, "none")[2] is None
+    assert "differs from x86" in arm64.parity(x86 + 1e-2, x86, "none")[2]
+    assert arm64.parity(x86 + rng.uniform(-0.5, 0.5, x86.shape).astype(np.float32), x86, "int8-static")[2] is None
+    assert "differs from x86" in arm64.parity(x86[::-1].copy(), x86, "int8-static")[2]  # answers for other images
+
+
+def test_markdown_shows_counts_beside_the_x86_p50_and_recommends_the_fewest():
+    from runtime import render
+    from runtime.rows import make_row
+    common = dict(target="arm64", threads=1, status="ok", within_budget=True, accuracy=0.98, emulator="qemu")
+    rows = [make_row(artifact="a", runtime="executorch-xnnpack", target="cpu", batch=1, threads=1, p50_us=50.0),
+            make_row(artifact="b", runtime="executorch-xnnpack", target="cpu", batch=1, threads=1, p50_us=40.0),
+            make_row(artifact="a", runtime="executorch-xnnpack-aarch64", batch=1, instructions=111_599, **common),
+            make_row(artifact="b", runtime="executorch-xnnpack-aarch64", batch=1, instructions=308_691, **common),
+            make_row(artifact="c", runtime="executorch-xnnpack-aarch64", batch=1, instructions=99, **common
+                     | {"within_budget": False})]
+    report = {"rows": rows, "recommendation": arm64.recommend(rows)}
+    assert report["recommendation"]["arm64"]["artifact"] == "a"  # c is cheaper but over the budget
+    (title, header, cells), = [t for t in render.tables(report) if t[0] == "arm64"]
+    table = {row[0]: dict(zip(header, row)) for row in cells}
+    assert table["a"]["instructions"] == "111,599" and table["a"]["x86 p50 us"] == "50.0"
+    assert (table["a"]["rank by instr."], table["a"]["rank by x86 p50"]) == ("2", "2")
+    assert (table["b"]["rank by instr."], table["b"]["rank by x86 p50"]) == ("3", "1")
+    assert "111,599 aarch64 instructions" in "\n".join(render.recommendation_lines(report))
