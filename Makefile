@@ -56,7 +56,8 @@ bench: venv data  ## check the speed, size and accuracy targets from one measure
 config-reference: venv  ## print the config reference (the README's section is this output)
 	@$(PY) -m tools.config_reference
 
-ARM64_CACHE := .cache/arm64  # runtime/arm64.py reads the same folder
+# runtime/arm64.py reads the same folder (its CACHE)
+ARM64_CACHE := .cache/arm64
 
 .PHONY: arm64
 arm64: venv  ## set up the arm64 target (qemu-user, arm64 userland, aarch64 wheels, runner, counting plugin) -> .cache/arm64
