@@ -70,5 +70,15 @@ bench: venv data  ## check the speed, size and accuracy targets from one measure
 config-reference: venv  ## regenerate the README's config reference from the stage dataclasses
 	$(PY) -m tools.config_reference --write
 
+# runtime/arm64.py reads the same folder (its CACHE)
+ARM64_CACHE := .cache/arm64
+
+.PHONY: arm64
+arm64: venv  ## set up the arm64 target (qemu-user, arm64 userland, aarch64 wheels, runner, counting plugin) -> .cache/arm64
+	bash native/arm64/setup.sh $(PY) $(ARM64_CACHE)
+
+# The report's arm64 rows and tests/runtime/test_arm64.py run on that set-up.
+report test: arm64
+
 clean:  ## remove outputs (keeps .venv and data)
 	rm -rf checkpoints artifacts artifacts-runs reports

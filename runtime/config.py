@@ -6,7 +6,7 @@ from pathlib import Path
 
 from common.config import check_threads, option
 
-TARGETS = ("cpu", "cuda", "android", "browser-wasm")
+TARGETS = ("cpu", "cuda", "android", "browser-wasm", "arm64")
 MAX_BATCH = 10_000  # the MNIST test set: a larger batch would silently time a 10k-image batch
 MAX_MATMUL = 8192   # three 8192^2 fp32 matrices are ~0.8 GB; larger ones only risk running out of memory
 

@@ -17,6 +17,30 @@ COLUMNS = [  # (header, row key, format)
     ("size KiB", "size_bytes", "kib"), ("reason / flags", None, "notes"),
 ]
 
+# arm64 rows carry a cost, not a latency: the instruction count, beside the same artifact's x86
+# p50 (cpu target, same batch, 1 thread) and the two rankings at batch 1.
+ARM64_COLUMNS = [
+    ("artifact", "artifact", "{}"), ("runtime", "runtime", "{}"), ("batch", "batch", "{}"),
+    ("threads", "threads", "{}"), ("status", "status", "{}"), ("accuracy %", "accuracy", "pct"),
+    ("agree %", "top1_agreement", "pct"), ("instructions", "instructions", "{:,}"),
+    ("max diff vs x86", "max_abs_diff_x86", "{:.2g}"), ("x86 p50 us", "x86_p50_us", "{:.1f}"),
+    ("rank by instr.", "rank_instructions", "{}"), ("rank by x86 p50", "rank_x86_p50", "{}"),
+    ("size KiB", "size_bytes", "kib"), ("reason / flags", None, "notes"),
+]
+
+
+def with_x86(report: dict, rows: list[dict]) -> list[dict]:
+    """arm64 rows with the x86 p50 of the same artifact and runtime, and their batch-1 ranks."""
+    p50 = {(r["artifact"], r["runtime"], r["batch"]): r["p50_us"] for r in report["rows"]
+           if r["target"] == "cpu" and r["threads"] == 1 and r["status"] == "ok"}
+    out = [{**r, "x86_p50_us": p50.get((r["artifact"], r["runtime"].removesuffix("-aarch64"), r["batch"]))}
+           for r in rows]
+    for key, rank in (("instructions", "rank_instructions"), ("x86_p50_us", "rank_x86_p50")):
+        ranked = sorted((r for r in out if r["batch"] == 1 and r[key] is not None), key=lambda r: r[key])
+        for i, r in enumerate(ranked, 1):
+            r[rank] = i
+    return out
+
 
 def cell(row: dict, key: str | None, fmt: str) -> str:
     if fmt == "notes":
@@ -38,6 +62,8 @@ def tables(report: dict) -> list[tuple[str, list[str], list[list[str]]]]:
         rows = [r for r in report["rows"] if r["target"] == target]
         # the device column only where rows name one (android: a table with every phone's rows)
         cols = [c for c in COLUMNS if c[1] != "device" or any(r.get("device") for r in rows)]
+        if target == "arm64":
+            rows, cols = with_x86(report, rows), ARM64_COLUMNS
         out.append((target, [c[0] for c in cols], [[cell(r, k, f) for _, k, f in cols] for r in rows]))
     return out
 
@@ -57,6 +83,10 @@ def summary_lines(report: dict) -> list[str]:
         f"budget {report['manifest']['accuracy_budget_pp']} pp",
         f"- Peak RSS: {method['peak_rss']}",
     ]
+    arm = report.get("devices", {}).get("arm64") or {}
+    if arm.get("emulator"):
+        overhead = ", ".join(f"{k} {v:,.0f}" for k, v in arm["marker_overhead_instructions"].items())
+        lines.append(f"- ARM64 ({arm['emulator']}): {arm['method']}; markers' own cost, subtracted: {overhead}")
     floor = report["compute_floor"]
     for t, per_batch in floor["floor_us"].items():
         lines.append(f"- Compute floor at {t} thread(s): {floor['flops_per_sample']:,} FLOP/image over "
@@ -92,6 +122,9 @@ def recommendation_lines(report: dict) -> list[str]:
             why = ("not measured: " + "; ".join(sorted(unmeasured)) if unmeasured
                    else "no ok artifact row within the accuracy budget at batch 1, 1 thread")
             lines.append(f"- {target}: none ({why})")
+        elif "instructions" in rec:
+            lines.append(f"- {target}: **{rec['artifact']}** via {rec['runtime']}: {rec['instructions']:,} aarch64 "
+                         f"instructions per inference at batch 1 ({rec['emulator']}; a count, not a latency)")
         else:
             ratio = f", {rec['ratio_to_eager']:.3f}x torch-eager" if rec["ratio_to_eager"] else ""
             if rec.get("interleaved_ratio") is not None:

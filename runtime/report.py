@@ -35,7 +35,7 @@ def flag_slow_int8(rows: list[dict]) -> None:
     fp32 = {(r["format"], r["backend"], r["pruning"], r["runtime"]) + _key(r): r for r in rows
             if r["quantization"] == "none" and r["status"] == "ok"}
     for r in rows:
-        if r["status"] != "ok" or not (r["quantization"] or "none").startswith("int8"):
+        if r["status"] != "ok" or r["p50_us"] is None or not (r["quantization"] or "none").startswith("int8"):
             continue
         sibling = fp32.get((r["format"], r["backend"], r["pruning"], r["runtime"]) + _key(r))
         if sibling and r["p50_us"] > sibling["p50_us"]:

@@ -8,7 +8,7 @@ STATUSES = ("ok", "failed", "not measured", "stale")
 FIELDS: dict[str, Any] = {
     "artifact": None,         # manifest name, or "checkpoint" for the torch-eager baselines
     "runtime": None,          # e.g. onnxruntime, onnxruntime-iobinding, executorch-xnnpack, torch-eager
-    "target": None,           # cpu | cuda | android | browser-wasm
+    "target": None,           # cpu | cuda | android | browser-wasm | arm64
     "device": None,           # the phone (model and adb serial) or browser a device row was measured on
     "batch": None,            # images per call; null when nothing was timed
     "threads": None,          # threads given to the runtime; null when nothing was timed
@@ -32,6 +32,9 @@ FIELDS: dict[str, Any] = {
     "memory_floor_us": None,  # bytes read per call / numpy's read bandwidth at that size (runtime/floor.py)
     "nearer_floor": None,     # memory | compute: the floor nearer this row's p50
     "over_floor_us": None,    # p50 - that floor (negative: the row beats that floor's model of the work)
+    "instructions": None,     # arm64: aarch64 guest instructions per call under qemu (not cycles, not a latency)
+    "max_abs_diff_x86": None, # arm64: largest |logit| difference from the same artifact on x86, full test set
+    "emulator": None,         # arm64: emulator version and the ARM core it emulates
     "flags": [],              # warnings: high CV, int8 slower than fp32, over accuracy budget, ...
 }
 

@@ -12,7 +12,7 @@ from common.config import as_dict
 from common.errors import UserError
 from common.files import sha256_file
 from export.verify import reference_logits
-from runtime import compare, device_results, environment, floor, harness, measure, render, report
+from runtime import arm64, compare, device_results, environment, floor, harness, measure, render, report
 from runtime.accuracy import within_budget
 from runtime.config import RuntimeConfig
 from runtime.manifest import Manifest, read_manifest
@@ -101,6 +101,9 @@ def build_report(cfg: RuntimeConfig, required: tuple[str, ...] = ()) -> tuple[di
     for target, doc in docs.items():
         target_rows, devices[target] = device_results.device_rows(target, cfg.device_results_dir, manifest, doc)
         rows += target_rows
+    if "arm64" in cfg.targets:
+        target_rows, devices["arm64"] = arm64.arm64_rows(manifest, cfg, images, labels, top1)
+        rows += target_rows
     reference = {"accuracy": reference_accuracy, "test_count": int(len(labels)), "model": "fp32 PyTorch checkpoint"}
     result = assemble(cfg, manifest, rows, threads, method, overhead, compute_floor, reference, devices, old)
     result.update(extras)  # runner overheads, the interleaved ratio and the memory floor (runtime/compare.py, floor.py)
@@ -135,7 +138,7 @@ def assemble(cfg, manifest, rows, threads, method, overhead, compute_floor, refe
         "compute_floor": compute_floor,
         "devices": devices,
         "rows": rows,
-        "recommendation": report.recommend(rows, budget_ok),
+        "recommendation": {**report.recommend(rows, budget_ok), **arm64.recommend(rows)},
         # export's compression search (manifest `search` objects), for the report's frontier plot
         "compression_search": {"summary": manifest.raw.get("search"),
                                "artifacts": {a.name: {"status": a.status, "search": a.search}

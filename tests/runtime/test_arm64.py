@@ -1,0 +1,151 @@
+"""The arm64 target on real artifacts under qemu-user: parity with x86 on the test vectors, the parity
+check catching wrong results, repeatable instruction counts, and the report's arm64 rows.
+
+Needs `make arm64` (qemu-user, the arm64 userland, the aarch64 wheels, the runner and the plugin);
+`make test` runs it first. Emulation is slow (an emulated Python start-up takes seconds), so the
+runs are few: one runner process per format holds all of that format's artifacts.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from runtime import arm64
+from runtime.manifest import read_manifest, verified_path
+from tests.conftest import require
+
+
+@pytest.fixture(scope="module")
+def ready() -> None:
+    require(arm64.missing_setup() is None, f"{arm64.missing_setup()}")
+
+
+@pytest.fixture(scope="module")
+def vectors(manifest_path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(normalized images [32, 1, 28, 28], labels, expected fp32 logits) from test_vectors.json."""
+    tv = json.loads((manifest_path.parent / "test_vectors.json").read_text())
+    norm = tv["normalization"]
+    pixels = np.asarray(tv["pixels"], dtype=np.float32).reshape(-1, 1, 28, 28)
+    images = (pixels / norm["scale"] - norm["mean"][0]) / norm["std"][0]
+    return images.astype(np.float32), np.asarray(tv["labels"]), np.asarray(tv["expected_logits"], dtype=np.float32)
+
+
+@pytest.fixture(scope="module")
+def arm_runs(ready, manifest_path, vectors):
+    """Every ok .onnx and .pte artifact run on ARM64 on the test vectors: {name: (artifact, path, result)}."""
+    manifest = read_manifest(manifest_path)
+    artifacts = [a for a in manifest.artifacts if a.status == "ok" and a.format in arm64.RUNNERS]
+    out = {}
+    for fmt in arm64.RUNNERS:
+        group = [a for a in artifacts if a.format == fmt]
+        paths = [verified_path(manifest, a) for a in group]
+        for a, p, r in zip(group, paths, arm64.run_on_arm(fmt, paths, vectors[0], count_batches=(1,))):
+            out[a.name] = (a, p, r)
+    return out
+
+
+def test_every_onnx_and_pte_artifact_runs_on_arm64_like_on_x86(arm_runs, vectors):
+    images, labels, expected = vectors
+    kinds = {(a.format, a.backend) for a, _, _ in arm_runs.values()}
+    assert {("onnx", "cpu"), ("executorch", "xnnpack"), ("executorch", "portable")} <= kinds
+    for name, (artifact, path, result) in arm_runs.items():
+        assert result.error is None, (name, result.error)
+        x86 = arm64.x86_logits(artifact, path, images)
+        diff, agreement, wrong = arm64.parity(result.logits, x86, artifact.quantization)
+        if artifact.quantization == "none":
+            assert wrong is None, (name, wrong)
+        else:  # int8 kernels round differently per CPU: 1 of 32 top-1 flips is within the 98% bound
+            assert diff <= arm64.PARITY_MAX_ABS_DIFF[artifact.quantization] and agreement >= 31 / 32, (name, wrong)
+        if artifact.quantization == "none" and artifact.pruning == "none":
+            # fp32 artifacts of the unpruned model reproduce the PyTorch logits on ARM too
+            assert np.abs(result.logits - expected).max() <= 1e-4, name
+        assert (result.logits.argmax(1) == labels).mean() >= 0.9, name  # 32 real test digits
+
+
+def test_parity_check_catches_a_corrupted_input_and_a_mismatched_artifact(arm_runs, vectors):
+    images = vectors[0]
+    fp32 = {a.format: (a, p, r) for a, p, r in arm_runs.values() if a.quantization == "none" and a.pruning == "none"}
+    onnx_artifact, onnx_path, onnx_result = fp32["onnx"]
+    # corrupted input: the ARM run saw the images upside down, x86 the real ones
+    (flipped,) = arm64.run_on_arm("onnx", [onnx_path], images[:, :, ::-1, :].copy(), count_batches=())
+    _, _, wrong = arm64.parity(flipped.logits, arm64.x86_logits(onnx_artifact, onnx_path, images), "none")
+    assert wrong is not None and "differs from x86" in wrong
+    # mismatched artifact: the ARM logits of one artifact against the x86 logits of another
+    other = next(a for a, _, _ in arm_runs.values() if a.quantization != "none")
+    x86_other = arm64.x86_logits(other, arm_runs[other.name][1], images)
+    rows = arm64.artifact_rows(onnx_artifact, onnx_result, x86_other, vectors[1], vectors[1], 1.0, 0.3, "qemu")
+    assert [r["status"] for r in rows] == ["failed"] and "differs from x86" in rows[0]["reason"]
+
+
+def test_two_counts_of_the_same_artifact_are_equal(arm_runs, vectors):
+    """Two fresh processes count the same call on the same image: equal for .pte (XNNPACK and
+    portable); ONNX Runtime through the emulated Python moves by up to ~0.4% between runs
+    (docs/performance.md), so 0.5% there."""
+    picks = {(a.format, a.backend): (a, p) for a, p, _ in arm_runs.values() if a.quantization == "none"}
+    for (fmt, _), (artifact, path) in picks.items():
+        first, second = (arm64.run_on_arm(fmt, [path], vectors[0][:1], count_batches=(1,))[0] for _ in range(2))
+        one, two = arm64.net_count(first, 1)[0], arm64.net_count(second, 1)[0]
+        assert 10_000 < one < 100_000_000, artifact.name
+        if fmt == "executorch":
+            assert len(set(first.calls[1] + second.calls[1])) == 1 and one == two, (artifact.name, first, second)
+        else:
+            assert abs(one - two) <= 0.005 * one, (artifact.name, one, two)
+
+
+def test_report_has_a_counted_arm64_row_per_artifact_and_recommends_the_cheapest(ready, quick_report, sample):
+    code, out, report = quick_report
+    rows = [r for r in report["rows"] if r["target"] == "arm64"]
+    assert {r["artifact"] for r in rows} == {s for s in sample if "onnx" in s or "executorch" in s}
+    for r in rows:
+        assert r["status"] == "ok" and r["within_budget"], r
+        assert r["batch"] in arm64.COUNT_BATCHES and r["threads"] == 1 and r["p50_us"] is None  # never a latency
+        assert r["instructions"] > 0 and r["max_abs_diff_x86"] is not None, r
+        assert all(f.startswith("counts vary by") for f in r["flags"]) and (r["runtime"].startswith("onnx") or not r["flags"]), r
+        assert "qemu-aarch64 version" in r["emulator"] and arm64.CPU in r["emulator"]
+    batch1 = [r for r in rows if r["batch"] == 1]
+    rec = report["recommendation"]["arm64"]
+    assert rec["instructions"] == min(r["instructions"] for r in batch1)
+    markdown = (out / "latency_report.md").read_text()
+    assert "## arm64" in markdown and f"{rec['instructions']:,}" in markdown and "x86 p50 us" in markdown
+
+
+def test_split_counts_keeps_the_last_repeats_of_each_batch():
+    """The runners mark, per batch, W + REPEATS empty pairs then W + REPEATS calls (W = their warm-up)."""
+    w, r = 10, arm64.REPEATS
+    counts = []
+    for base in (100, 3200):
+        counts += [9] * w + [7] * r + [base + 50] * w + [base] * r
+    markers, calls = arm64.split_counts(counts, (1, 32))
+    assert markers == {1: [7] * r, 32: [7] * r} and calls == {1: [100] * r, 32: [3200] * r}
+    assert arm64.split_counts(counts[:-1], (1, 32)) == ({}, {})  # a truncated run gives no count at all
+
+
+def test_parity_bounds_per_quantization():
+    rng = np.random.default_rng(0)
+    x86 = (rng.standard_normal((1000, 10)) + 10 * np.eye(10)[rng.integers(0, 10, 1000)]).astype(np.float32)
+    assert arm64.parity(x86 + 1e-5, x86, "none")[2] is None
+    assert "differs from x86" in arm64.parity(x86 + 1e-2, x86, "none")[2]
+    assert arm64.parity(x86 + rng.uniform(-0.5, 0.5, x86.shape).astype(np.float32), x86, "int8-static")[2] is None
+    assert "differs from x86" in arm64.parity(x86[::-1].copy(), x86, "int8-static")[2]  # answers for other images
+
+
+def test_markdown_shows_counts_beside_the_x86_p50_and_recommends_the_fewest():
+    from runtime import render
+    from runtime.rows import make_row
+    common = dict(target="arm64", threads=1, status="ok", within_budget=True, accuracy=0.98, emulator="qemu")
+    rows = [make_row(artifact="a", runtime="executorch-xnnpack", target="cpu", batch=1, threads=1, p50_us=50.0),
+            make_row(artifact="b", runtime="executorch-xnnpack", target="cpu", batch=1, threads=1, p50_us=40.0),
+            make_row(artifact="a", runtime="executorch-xnnpack-aarch64", batch=1, instructions=111_599, **common),
+            make_row(artifact="b", runtime="executorch-xnnpack-aarch64", batch=1, instructions=308_691, **common),
+            make_row(artifact="c", runtime="executorch-xnnpack-aarch64", batch=1, instructions=99, **common
+                     | {"within_budget": False})]
+    report = {"rows": rows, "recommendation": arm64.recommend(rows)}
+    assert report["recommendation"]["arm64"]["artifact"] == "a"  # c is cheaper but over the budget
+    (title, header, cells), = [t for t in render.tables(report) if t[0] == "arm64"]
+    table = {row[0]: dict(zip(header, row)) for row in cells}
+    assert table["a"]["instructions"] == "111,599" and table["a"]["x86 p50 us"] == "50.0"
+    assert (table["a"]["rank by instr."], table["a"]["rank by x86 p50"]) == ("2", "2")
+    assert (table["b"]["rank by instr."], table["b"]["rank by x86 p50"]) == ("3", "1")
+    assert "111,599 aarch64 instructions" in "\n".join(render.recommendation_lines(report))
