@@ -17,7 +17,7 @@ TEST_PACKAGES     := $(PIPELINE_PACKAGES) openjdk-17-jdk-headless=javac adb=adb 
 .PHONY: help system-pipeline system-test android-check venv web data pipeline train export report test bench config-reference clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 system-pipeline:  ## install the Debian packages `make pipeline` needs (node, npm, chromium), only those missing
 	@bash tools/ensure_packages.sh $(PIPELINE_PACKAGES)
