@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from export import formats
-from runtime.accuracy import predict_all, within_budget
+from export.verify import predict_all, within_budget
 from runtime.manifest import Artifact, ArtifactError, Manifest, verified_path
 from runtime.measure import selected
 from runtime.rows import describe_artifact, make_row

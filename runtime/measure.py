@@ -16,7 +16,8 @@ from tqdm import tqdm
 
 from common.errors import one_line
 from export.variant import Runner
-from runtime import accuracy, harness, peak_rss, runners
+from export.verify import predict_all, within_budget
+from runtime import harness, peak_rss, runners
 from runtime.manifest import ArtifactError, Manifest, verified_path
 from runtime.rows import describe_artifact, make_row
 
@@ -48,6 +49,14 @@ class Bench:
     threads: tuple[int, ...]     # resolved: 0 already replaced by the core count
     accuracy_batch: int
     peak_rss: bool
+
+
+def evaluate(runner, images: np.ndarray, labels: np.ndarray, reference_top1: np.ndarray,
+             batch: int) -> dict[str, float]:
+    """{accuracy, top1_agreement} of one runner, both fractions in 0..1 over all len(images) images."""
+    top1 = predict_all(runner, images, batch).argmax(axis=1)
+    return {"accuracy": float((top1 == labels).mean()),
+            "top1_agreement": float((top1 == reference_top1).mean())}
 
 
 def selected(name: str, wanted: tuple[str, ...]) -> bool:
@@ -109,12 +118,12 @@ def measure_job(job: Job, bench: Bench, bar: tqdm) -> tuple[list[dict], dict]:
         return [failed(job, job.error)], {}
     bar.set_description(f"{job.runtime} {job.facts['artifact']}: accuracy")
     try:
-        checked = accuracy.evaluate(job.load(max(bench.threads)), bench.images, bench.labels,
+        checked = evaluate(job.load(max(bench.threads)), bench.images, bench.labels,
                                     bench.reference_top1, bench.accuracy_batch)
     except Exception as e:  # a runtime that cannot load or run is a failed row, not a crash
         bar.update(steps)
         return [failed(job, f"load or run failed: {one_line(e)}")], {}
-    checked["within_budget"] = accuracy.within_budget(checked["accuracy"], bench.reference_accuracy, bench.budget_pp)
+    checked["within_budget"] = within_budget(checked["accuracy"], bench.reference_accuracy, bench.budget_pp)
     flags = [] if checked["within_budget"] else [
         f"over the accuracy budget: {checked['accuracy']:.4f} vs reference {bench.reference_accuracy:.4f} "
         f"- {bench.budget_pp} pp"]

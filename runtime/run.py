@@ -11,9 +11,8 @@ import torch
 from common.config import as_dict
 from common.errors import UserError
 from common.files import sha256_file
-from export.verify import reference_logits
+from export.verify import reference_logits, within_budget
 from runtime import arm64, compare, device_results, environment, floor, harness, measure, render, report
-from runtime.accuracy import within_budget
 from runtime.config import RuntimeConfig
 from runtime.manifest import Manifest, read_manifest
 from runtime.publish import publish
