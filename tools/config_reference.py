@@ -11,10 +11,12 @@ from pathlib import Path
 from common.config import reference_table
 from common.files import atomic_write
 from export.config import ExportConfig
+from runtime.android import AndroidConfig
 from runtime.config import RuntimeConfig
 from train.config import TrainConfig
 
-STAGES = ((TrainConfig, "train"), (ExportConfig, "export"), (RuntimeConfig, "runtime"))
+STAGES = ((TrainConfig, "train"), (ExportConfig, "export"), (RuntimeConfig, "runtime"),
+          (AndroidConfig, "android"))
 README = Path(__file__).resolve().parents[1] / "README.md"
 START, END = "<!-- config-reference:start -->\n", "<!-- config-reference:end -->"
 
