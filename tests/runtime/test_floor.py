@@ -25,3 +25,12 @@ def test_each_row_gets_the_floor_nearer_its_p50(monkeypatch):
     assert eager["memory_floor_us"] == pytest.approx(100.0) and eager["over_floor_us"] == pytest.approx(0.0)
     assert skipped["memory_floor_us"] is None  # bandwidth is this host's: cpu rows only
     assert set(out["read_gbps"]) == {"10000", "5000", "100000"}
+
+
+def test_matmul_size_is_the_side_of_the_timed_matmul(monkeypatch):
+    import torch
+    sides, real_mm = [], torch.mm
+    monkeypatch.setattr(torch, "mm", lambda a, b, **kw: sides.append((a.shape, b.shape)) or real_mm(a, b, **kw))
+    result = floor.compute_floor(1000, (1,), [1], 48)
+    assert sides and set(sides) == {((48, 48), (48, 48))}
+    assert result["matmul"].startswith("torch.mm 48x48")
