@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -40,11 +41,12 @@ REPEATS = 5            # counted calls per batch size (after the runners' own wa
 ACCURACY_BATCH = 256   # images per call in the 10k-image pass
 TIMEOUT_S = 1200       # one runner process, all artifacts of its format
 # Parity with the same artifact on x86 (measured on the full test set): fp32 kernels differ only
-# in summation order (1.1e-5 for XNNPACK fp32, 0 for ORT fp32); int8 kernels round differently per
-# CPU (XNNPACK int8-dynamic 0.09, ORT int8-dynamic 0.51, ORT int8-static 2.5 logits with 99.2%
-# top-1 agreement: x86 MLAS's u8s8 AVX2 path against ARM's). A wrong build or input misses by
-# whole logits on most images, and its top-1 answers disagree on far more than 1% of them.
-PARITY_MAX_ABS_DIFF = {"none": 1e-3, "int8-dynamic": 5.0, "int8-static": 5.0}
+# in summation order (1.1e-5 for XNNPACK fp32, 0 for ORT fp32), so fp32 is bounded on the logits.
+# int8 kernels round and saturate differently per CPU (x86 MLAS's u8s8 AVX2 path against ARM's):
+# ORT int8-static differed by 2.5 to 8.0 logits between runs at 99.2-99.5% top-1 agreement, so int8
+# is judged on top-1 agreement alone, as the export judges int8 against fp32, and its largest
+# difference is reported. A wrong build or input disagrees on far more than 2% of the images.
+PARITY_MAX_ABS_DIFF = {"none": 1e-3, "int8-dynamic": math.inf, "int8-static": math.inf}
 PARITY_TOP1 = {"none": 0.999, "int8-dynamic": 0.98, "int8-static": 0.98}  # ARM top-1 == x86 top-1
 # format -> the cpu runtime whose call the ARM runner makes (its row name gets "-aarch64")
 RUNNERS = {"onnx": "onnxruntime-iobinding", "executorch": "executorch-{backend}"}
