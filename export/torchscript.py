@@ -11,12 +11,13 @@ from __future__ import annotations
 import copy
 import warnings
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 from torch import nn
 
-from export.variant import LAYERS, QuantRecipe, Runner, Unsupported, Variant, check_input
+from export.variant import FLOAT32, INPUT_SHAPE, LAYERS, QuantRecipe, Runner, Unsupported, Variant, check_input
 
 FORMAT = "torchscript"
 BACKENDS = ("cpu",)
@@ -74,20 +75,66 @@ def quant_notes(variant: Variant, recipe: QuantRecipe | None) -> list[str]:
 
 
 class TorchRunner:
-    """Any callable torch module (TorchScript or lite) behind the Runner interface."""
+    """A torch module (eager, TorchScript or lite) on `device`; numpy in, numpy out.
 
-    def __init__(self, module) -> None:
+    The one PyTorch runner: export verifies through it and the report times it (runtime/runners.py,
+    the eager checkpoint included). A call is torch.from_numpy (a zero-copy view), the module and
+    .numpy() of its output, with autograd kept out by `guard`: torch.no_grad for the eager baseline
+    (how the training script evaluates); for an artifact, torch.inference_mode only when its output
+    would record gradients (a lite fp32 module's weights ask for them), else nothing: frozen
+    TorchScript and dynamic int8 weights ask for none, and a context manager per call costs
+    ~1-2 us of a 25-40 us call (docs/performance.md). The cheap input checks come first; anything
+    unexpected goes through check_input for its error.
+    """
+
+    def __init__(self, module, device: str = "cpu", guard=None) -> None:
         self.module = module
+        self.device = device
+        self.guard = guard if guard is not None else _guard_for(module, device)  # None: no context
+        # A script module's forward is its compiled method: calling it skips nn.Module.__call__'s
+        # hook checks (~1 us). The eager baseline keeps model(x), the training script's call.
+        self.forward = module if guard is torch.no_grad else module.forward
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        with torch.inference_mode():
-            return self.module(torch.from_numpy(check_input(x))).numpy()
+        try:  # the cheap checks; torch.from_numpy refuses non-arrays and negative strides
+            if x.dtype is not FLOAT32 or x.shape[1:] != INPUT_SHAPE or not x.shape[0]:
+                raise TypeError
+            tensor = torch.from_numpy(x)  # a zero-copy view
+        except Exception:  # check_input raises with what is wrong and the fix, else hands back a usable array
+            tensor = torch.from_numpy(check_input(x))
+        if self.device != "cpu":
+            with torch.inference_mode():
+                return self.forward(tensor.to(self.device)).cpu().numpy()
+        if self.guard is None:
+            return self.forward(tensor).numpy()
+        with self.guard():
+            return self.forward(tensor).numpy()
+
+    def raw(self, x: np.ndarray) -> Callable[[np.ndarray], object]:
+        """The documented call, `module(tensor)` under an autograd guard (torch.no_grad for the
+        baseline, torch.inference_mode otherwise), on a tensor made once: what predict() adds or
+        saves is measured against it (runtime/compare.py)."""
+        t = torch.from_numpy(check_input(x).copy()).to(self.device)
+        synchronize = torch.cuda.synchronize if self.device != "cpu" else (lambda: None)
+        guard = torch.no_grad if self.guard is torch.no_grad else torch.inference_mode
+
+        def call(_: np.ndarray):
+            with guard():
+                y = self.module(t)
+            synchronize()
+            return y
+        return call
 
 
-def load(path: Path, threads: int | None = None) -> Runner:
+def _guard_for(module, device: str):
+    """torch.inference_mode when the module's output records gradients (one probe call), else None."""
+    return torch.inference_mode if module(torch.zeros((1, *INPUT_SHAPE), device=device)).requires_grad else None
+
+
+def load(path: Path, threads: int | None = None, device: str = "cpu") -> Runner:
     # torch's intra-op thread count is per process, not per module: this sets it for everything.
     if threads:
         torch.set_num_threads(threads)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
-        return TorchRunner(torch.jit.load(str(path), map_location="cpu"))
+        return TorchRunner(torch.jit.load(str(path), map_location=device), device)

@@ -29,6 +29,7 @@ import numpy as np
 QUANTIZATIONS = ("none", "int8-dynamic", "int8-static")
 PRUNINGS = ("none", "unstructured", "structured")
 INPUT_SHAPE = (1, 28, 28)  # per image, NCHW without N
+FLOAT32 = np.dtype(np.float32)  # native float32; dtypes are singletons, so `x.dtype is FLOAT32` is the cheapest exact check
 
 
 class Unsupported(Exception):

@@ -1,8 +1,9 @@
 """Which runtimes run which artifacts, on which target: one dict, one entry per runtime.
 
-A runtime is a runner class (runtime/eager.py, onnx_fast.py, executorch_fast.py) with its
-device as a parameter, the artifacts it runs, and its raw call: the runtime's own documented
-call on inputs made once, which each runner's overhead is measured against (runtime/compare.py).
+A runtime is an export format's own loader and runner (export/torchscript.py, onnx.py,
+executorch.py: the same runner the export verifies through) with the device as a parameter, the
+artifacts it runs, and its raw call: the runtime's own documented call on inputs made once, which
+each runner's overhead is measured against (runtime/compare.py).
 A runner may call the runtime a faster documented way (ORT's I/O binding, ExecuTorch's
 pybinding without output clones), so its overhead can come out negative. ONNX artifacts run
 both through `session.run` and through I/O binding, reported as two runtimes so the two calls
@@ -12,12 +13,18 @@ Adding a runtime (a CUDA one included) is one entry here.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from pathlib import Path
 from typing import Callable
 
+import torch
+
+from export import executorch, onnx, torchscript, torchscript_lite
+from export.torchscript import TorchRunner
 from export.variant import Runner
-from runtime import cuda, eager, executorch_fast, onnx_fast
+from runtime import cuda
 from runtime.manifest import Artifact
+from train.checkpoint import load_model
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,25 +42,34 @@ def artifacts(fmt: str, backend: str | None = None, fp32_only: bool = False) -> 
     return runs
 
 
+def checkpoint(path: Path, threads: int | None = None, device: str = "cpu") -> Runner:
+    """torch-eager(-cuda), every row's baseline: the fp32 checkpoint (checkpoints/mlp.pt) run as the
+    training script evaluates it, `model(x)` under torch.no_grad()."""
+    if threads:
+        torch.set_num_threads(threads)  # torch's intra-op thread count is per process
+    model, _ = load_model(Path(path))
+    return TorchRunner(model.eval().to(device), device, guard=torch.no_grad)
+
+
 TORCH_CALL = "module(tensor) under torch.inference_mode()"
 EAGER_CALL = "model(tensor) under torch.no_grad()"
 ORT_CALL = "session.run([output], {input: array})"  # I/O binding is a runner's way of calling ORT, not ORT's call
 ET_CALL = "method.execute([tensor]) (executorch.runtime)"
 
 RUNTIMES: dict[str, Runtime] = {
-    "torch-eager": Runtime("cpu", None, eager.checkpoint_loader("cpu"), EAGER_CALL),
-    "torchscript": Runtime("cpu", artifacts("torchscript"), eager.module_loader("torchscript", "cpu"), TORCH_CALL),
-    "torchscript-lite": Runtime("cpu", artifacts("torchscript-lite"), eager.module_loader("torchscript-lite", "cpu"),
-                                TORCH_CALL),
-    "onnxruntime": Runtime("cpu", artifacts("onnx"), onnx_fast.loader("cpu", bind=False), ORT_CALL),
-    "onnxruntime-iobinding": Runtime("cpu", artifacts("onnx"), onnx_fast.loader("cpu", bind=True), ORT_CALL),
-    "executorch-xnnpack": Runtime("cpu", artifacts("executorch", "xnnpack"), executorch_fast.load, ET_CALL),
-    "executorch-portable": Runtime("cpu", artifacts("executorch", "portable"), executorch_fast.load, ET_CALL),
-    "torch-eager-cuda": Runtime("cuda", None, eager.checkpoint_loader("cuda"), EAGER_CALL + ", synchronized"),
+    "torch-eager": Runtime("cpu", None, checkpoint, EAGER_CALL),
+    "torchscript": Runtime("cpu", artifacts("torchscript"), torchscript.load, TORCH_CALL),
+    "torchscript-lite": Runtime("cpu", artifacts("torchscript-lite"), torchscript_lite.load, TORCH_CALL),
+    "onnxruntime": Runtime("cpu", artifacts("onnx"), functools.partial(onnx.load, bind=False), ORT_CALL),
+    "onnxruntime-iobinding": Runtime("cpu", artifacts("onnx"), onnx.load, ORT_CALL),
+    "executorch-xnnpack": Runtime("cpu", artifacts("executorch", "xnnpack"), executorch.load, ET_CALL),
+    "executorch-portable": Runtime("cpu", artifacts("executorch", "portable"), executorch.load, ET_CALL),
+    "torch-eager-cuda": Runtime("cuda", None, functools.partial(checkpoint, device="cuda"),
+                                EAGER_CALL + ", synchronized"),
     # quantized TorchScript ops are CPU-only
     "torchscript-cuda": Runtime("cuda", artifacts("torchscript", fp32_only=True),
-                                eager.module_loader("torchscript", "cuda"), TORCH_CALL + ", synchronized"),
-    "onnxruntime-cuda": Runtime("cuda", artifacts("onnx"), onnx_fast.loader("cuda", bind=True), ORT_CALL),
+                                functools.partial(torchscript.load, device="cuda"), TORCH_CALL + ", synchronized"),
+    "onnxruntime-cuda": Runtime("cuda", artifacts("onnx"), functools.partial(onnx.load, device="cuda"), ORT_CALL),
 }
 
 

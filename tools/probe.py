@@ -22,7 +22,8 @@ import torch  # noqa: E402
 
 from export import formats  # noqa: E402
 from export.variant import check_input  # noqa: E402
-from runtime import harness, onnx_fast, runners  # noqa: E402
+from export import onnx  # noqa: E402
+from runtime import harness, runners  # noqa: E402
 from runtime.manifest import read_manifest, verified_path  # noqa: E402
 from train.checkpoint import load_model  # noqa: E402
 
@@ -56,9 +57,9 @@ def candidates(manifest_path: Path, checkpoint: Path) -> dict[str, object]:
     manifest = read_manifest(manifest_path)
     path = {a.name: verified_path(manifest, a) for a in manifest.artifacts if a.status == "ok"}
     model, _ = load_model(checkpoint)
-    no_spin = onnx_fast.session_options(1)
+    no_spin = onnx.session_options(1)
     no_spin.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    basic = onnx_fast.session_options(1)
+    basic = onnx.session_options(1)
     basic.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
 
     def inference_mode(x):
@@ -69,8 +70,8 @@ def candidates(manifest_path: Path, checkpoint: Path) -> dict[str, object]:
         "torch eager, inference_mode instead of no_grad": Call(inference_mode),
         "numpy forward (no runtime)": numpy_forward(model),
         "torchscript fp32": runners.load("torchscript", path["mlp_torchscript_fp32"], 1),
-        "ORT session.run, default options (export.onnx.load)": formats.get("onnx").load(path["mlp_onnx_fp32"], 1),
-        "ORT session.run, ENABLE_ALL, sequential, 1 inter-op": ort_run(path["mlp_onnx_fp32"], onnx_fast.session_options(1)),
+        "ORT session.run, default options": ort_run(path["mlp_onnx_fp32"], ort.SessionOptions()),
+        "ORT session.run, ENABLE_ALL, sequential, 1 inter-op": ort_run(path["mlp_onnx_fp32"], onnx.session_options(1)),
         "ORT session.run, ENABLE_BASIC": ort_run(path["mlp_onnx_fp32"], basic),
         "ORT session.run, allow_spinning=0": ort_run(path["mlp_onnx_fp32"], no_spin),
         "ORT session.run, mlp_onnx_int8-dynamic": runners.load("onnxruntime", path["mlp_onnx_int8-dynamic"], 1),

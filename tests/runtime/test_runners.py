@@ -38,6 +38,11 @@ def test_each_artifact_runtime_matches_the_checkpoint_and_rejects_bad_input(mani
             runner.predict(x.astype(np.float64))
         with pytest.raises(ValueError, match=r"expected shape \[N, 1, 28, 28\].*got \[4, 784\]"):
             runner.predict(x.reshape(4, 784))
+        with pytest.raises(TypeError, match="got >f4"):  # ORT would read these bytes as garbage
+            runner.predict(x.astype(">f4"))
+        with pytest.raises(ValueError, match="N >= 1"):
+            runner.predict(np.zeros((0, 1, 28, 28), np.float32))
+        np.testing.assert_allclose(runner.predict(x[::-1]), logits[::-1], atol=1e-5, err_msg=name)  # negative strides
 
 
 def test_iobinding_runner_keeps_outputs_of_earlier_calls(manifest_path, sample):
