@@ -110,7 +110,7 @@ def splits(ckpt: dict[str, Any], spec: data.DatasetSpec, data_dir: Path) -> tupl
 def pruned_sources(model, cfg: ExportConfig, train_set, val_set, budget: Budget, seed: int,
                    log) -> tuple[dict[str, list[Source]], dict[str, list[dict]]]:
     """Per pruning kind: the models artifacts may be made from, strongest first, and the search's records."""
-    finetune = FineTune(epochs=cfg.finetune_epochs, lr=cfg.finetune_lr, seed=seed)
+    finetune = FineTune(epochs=cfg.finetune_epochs, lr=cfg.finetune_lr, distill=cfg.finetune_distill, seed=seed)
     sources, records = {}, {}
     for kind in (k for k in cfg.prunings if k != "none"):
         if cfg.search == "off":

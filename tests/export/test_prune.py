@@ -38,8 +38,29 @@ def test_structured_builds_smaller_linear_layers(model_and_data):
     assert any(torch.equal(pruned.fc1.weight[0], row) for row in model.fc1.weight)
 
 
+def test_distillation_learns_from_the_teacher_not_the_labels(model_and_data, data_dir):
+    """Fine-tuned on shuffled labels, a pruned model trained on the labels alone (distill 0) drifts
+    from the unpruned model's predictions; with the teacher's term alone (distill 1) it follows the
+    teacher, labels or not. Agreement is counted on held-out test images."""
+    model, train_set = model_and_data
+    images, labels = train_set.tensors
+    shuffled = torch.utils.data.TensorDataset(images, labels[torch.randperm(len(labels), generator=torch.Generator().manual_seed(0))])
+    test_images = data.load_test_set(data.get_spec("mnist"), data_dir).tensors[0][:2000]
+    with torch.no_grad():
+        teacher = model(test_images).argmax(1)
+
+    def agreement(distill: float) -> tuple[float, list[str]]:
+        pruned, notes = prune(model, Structured(ratio=0.5), shuffled, FineTune(epochs=1, distill=distill))
+        with torch.no_grad():
+            return (pruned(test_images).argmax(1) == teacher).float().mean().item(), notes
+
+    (labels_only, _), (teacher_only, notes) = agreement(0.0), agreement(1.0)
+    assert teacher_only > 0.95 > labels_only + 0.1, (teacher_only, labels_only)
+    assert "distilled from the unpruned model" in notes[1]
+
+
 @pytest.mark.parametrize("bad", [lambda: Unstructured(sparsity=1.0), lambda: Structured(ratio=-0.1),
-                                 lambda: FineTune(epochs=-1)])
+                                 lambda: FineTune(epochs=-1), lambda: FineTune(distill=1.5)])
 def test_configs_validate(bad):
     with pytest.raises(ValueError):
         bad()

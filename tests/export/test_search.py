@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from common.errors import run_cli
-from export import embed, manifest
+from export import embed, manifest, search
 from export.__main__ import main
 from export.prune import FineTune, Structured, prune
 from export.search import Budget, Source, plan
@@ -43,6 +43,31 @@ def test_plan_starts_at_the_strongest_setting_predicted_to_pass_and_caps_the_bui
     assert [s.setting["structured_ratio"] for s, _ in plan(sources, (plain,), 5.0, budget, 6)] == [0.6]
 
 
+def test_a_lone_passing_setting_gets_one_weaker_fallback(monkeypatch):
+    """The bisection's strongest pass has no room left for int8: when it is the only pass, the search
+    adds the setting one bisection step weaker; with two passes it adds nothing."""
+    budget = Budget(reference_val=0.98, budget_pp=0.3, margin_pp=0.1)
+    tried = []
+
+    def candidate(passes_up_to: float):
+        def pruned(kind, halvings, *args):
+            tried.append(halvings)
+            pruned = source(1 - 2 ** -halvings, 0.98 if halvings <= passes_up_to else 0.90)
+            pruned.notes.append(f"kept 2**-{halvings}")
+            return pruned
+        return pruned
+
+    monkeypatch.setattr(search, "pruned_candidate", candidate(2.5))  # structured range [0, 5]: only 2.5 passes
+    passing, records = search.search_pruning("structured", None, None, None, None, budget, 4, lambda _: None)
+    assert tried == [2.5, 3.75, 3.125, 2.8125, 2.5 - 5 / 16] and len(records) == 5
+    assert [round(s.setting["structured_ratio"], 4) for s in passing] == [round(1 - 2 ** -2.5, 4),
+                                                                       round(1 - 2 ** -(2.5 - 5 / 16), 4)]
+    tried.clear()
+    monkeypatch.setattr(search, "pruned_candidate", candidate(3.2))  # 2.5 and 3.125 pass: no fallback
+    passing, _ = search.search_pruning("structured", None, None, None, None, budget, 4, lambda _: None)
+    assert tried == [2.5, 3.75, 3.125, 3.4375] and len(passing) == 2
+
+
 def test_budget_is_judged_against_the_validation_reference():
     budget = Budget(reference_val=0.9800, budget_pp=0.3, margin_pp=0.1)
     assert budget.passes(0.9780) and not budget.passes(0.9779)
@@ -57,7 +82,8 @@ def test_default_export_records_the_search_and_every_ok_row_meets_the_budget(exp
     assert summary["mode"] == "on" and summary["validation"]["images"] == 5000
     reference_val, allowed = summary["validation"]["fp32_accuracy"], summary["budget_pp"] - summary["margin_pp"]
     for kind in ("structured", "unstructured"):
-        assert len(summary["pruning"][kind]) == summary["steps"]
+        passes = sum(c["within_budget"] for c in summary["pruning"][kind][:summary["steps"]])
+        assert len(summary["pruning"][kind]) == summary["steps"] + (passes == 1)  # + a lone pass's fallback
     for row in m["artifacts"]:
         searched = row["quantization"] != "none" or row["pruning"] != "none"
         if row["status"] == "unsupported" or not searched:
