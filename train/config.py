@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from common.config import option
+from common.config import check_threads, option
 from train import data
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -25,6 +25,9 @@ class TrainConfig:
     train_samples: int = option(0, "train on only the first N images of the training split (0 = all); for smoke runs")
     seed: int = option(0, "seeds init, split and shuffling: same seed on CPU -> same test accuracy")
     device: str = option("auto", "auto (CUDA when present), cpu or cuda")
+    threads: int = option(1, "CPU threads for training; 1 because 2 OpenMP threads collapse on a shared 2-core "
+                             "machine (measured: 3-5 batches/s with 2 threads beside another busy process, "
+                             "12 epochs in 128 s with 1)")
     resume: bool = option(True, "resume from the last finished epoch if an interrupted run left one")
 
     def __post_init__(self) -> None:
@@ -39,6 +42,7 @@ class TrainConfig:
             raise ValueError(f"lr must be positive, got {self.lr}")
         if self.lr_schedule not in SCHEDULES:
             raise ValueError(f"lr_schedule must be one of {SCHEDULES}, got {self.lr_schedule!r}")
+        check_threads("threads", self.threads)
         if self.device not in DEVICES:
             raise ValueError(f"device must be one of {DEVICES}, got {self.device!r}")
 

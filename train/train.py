@@ -62,13 +62,14 @@ def train_one_epoch(model: nn.Module, loader, optimizer, loss_fn, device, desc: 
 
 def fingerprint(cfg: TrainConfig, files: dict[str, str]) -> dict[str, Any]:
     """What a resume file must match to be continued: every setting that changes the result."""
-    keep = {k: v for k, v in as_dict(cfg).items() if k not in ("device", "resume", "out_dir", "data_dir")}
+    keep = {k: v for k, v in as_dict(cfg).items() if k not in ("device", "resume", "out_dir", "data_dir", "threads")}
     return {"config": keep, "files": files}
 
 
 def fit(cfg: TrainConfig) -> dict[str, Any]:
     """Train per `cfg`, write mlp.pt and mlp.metrics.json, return the metrics."""
     ensure_writable_dir(cfg.out_dir, "checkpoint")
+    torch.set_num_threads(cfg.threads)  # per process: this run only
     device = pick_device(cfg.device)
     spec = data.get_spec(cfg.dataset)
     train_full = data.to_tensors(data.load_split(spec, cfg.data_dir, train=True), spec)
