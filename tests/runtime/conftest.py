@@ -1,9 +1,5 @@
-"""Artifacts for the runtime tests: the shared `exported` run when it is visible, else a small export.
-
-The export helper's session fixture `exported` (a full default export) is meant to live in
-tests/conftest.py; when it does, these tests use it and no second export is made. Until then
-a smaller real export is built here: every format, fp32 and int8-dynamic, no pruning (~20 s).
-The runtime tests then pick one artifact of each kind (SAMPLE) so they stay quick.
+"""Artifacts for the runtime tests: the session's full default export (tests/conftest.py `exported`),
+of which the runtime tests pick one artifact of each kind (SAMPLE) so they stay quick.
 """
 from __future__ import annotations
 
@@ -12,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from export.config import ExportConfig
-from export.pipeline import run
 from runtime.__main__ import main
 
 # One artifact per runtime kind, plus an int8 sibling for the int8-vs-fp32 flag.
@@ -22,15 +16,8 @@ SAMPLE = ("mlp_torchscript_fp32", "mlp_torchscript-lite_fp32", "mlp_onnx_fp32", 
 
 
 @pytest.fixture(scope="session")
-def manifest_path(request, tmp_path_factory, trained, data_dir) -> Path:
-    try:
-        return request.getfixturevalue("exported")
-    except pytest.FixtureLookupError:
-        pass
-    out = tmp_path_factory.mktemp("runtime-export") / "artifacts"
-    cfg = ExportConfig(checkpoint=trained, out_dir=out, data_dir=data_dir,
-                       quantizations=("none", "int8-dynamic"), prunings=("none",))
-    return run(cfg, log=lambda line: None)
+def manifest_path(exported) -> Path:
+    return exported
 
 
 def _quick_args(manifest, checkpoint, data_dir, out, *extra) -> list[str]:
