@@ -162,7 +162,7 @@ def quantized(program: torch.export.ExportedProgram, variant: Variant, calib: to
     return exported(converted), notes
 
 
-QAT_LR = 1e-4  # the pruning fine-tune's rate: QAT starts from trained weights and only adapts to rounding
+QAT_LR = 1e-4  # 10x below training's: QAT starts from trained weights and only adapts to rounding
 
 
 def qat_train(prepared: torch.fx.GraphModule, train_set: TensorDataset | None, epochs: int) -> None:
