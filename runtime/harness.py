@@ -124,7 +124,8 @@ def interleaved(calls: dict[str, Callable[[np.ndarray], object]], x: np.ndarray,
 
 # Rounds of the interleaved comparisons below. Calls per round: a fifth of the method's batch-1
 # iterations (200 of a full report's 1000), so the two sides alternate every few milliseconds.
-OVERHEAD_ROUNDS = 15
+# 30 rounds: a 95% interval of a median over 30 values spans their 10th..21st smallest.
+OVERHEAD_ROUNDS = 30
 
 
 def calls_per_round(method: Method) -> int:
@@ -133,11 +134,16 @@ def calls_per_round(method: Method) -> int:
 
 def runner_overhead(runner, x: np.ndarray, method: Method) -> dict:
     """What a runner's predict() costs beyond its runtime's own call (runner.raw(x)), interleaved:
-    median over rounds of each side's p50. Bound: max(1 us, 10% of the raw call)."""
+    the median over rounds of (runner p50 - raw p50 of the same round), so a burst of load that
+    slows one round moves both sides of its difference alike, and that median's 95% interval.
+    Bound: max(1 us, 10% of the raw call)."""
     per_round = interleaved({"runner": runner.predict, "raw": runner.raw(x)}, x, OVERHEAD_ROUNDS,
                             calls_per_round(method), method.warmup)
-    runner_us, raw_us = float(np.median(per_round["runner"])), float(np.median(per_round["raw"]))
+    differences = per_round["runner"] - per_round["raw"]
+    overhead, raw_us = float(np.median(differences)), float(np.median(per_round["raw"]))
     bound = max(1.0, 0.1 * raw_us)
-    return {"batch": int(x.shape[0]), "raw_p50_us": raw_us, "runner_p50_us": runner_us,
-            "overhead_us": runner_us - raw_us, "bound_us": bound, "within_bound": runner_us - raw_us <= bound,
+    return {"batch": int(x.shape[0]), "raw_p50_us": raw_us, "runner_p50_us": float(np.median(per_round["runner"])),
+            "overhead_us": overhead, "overhead_ci95": list(stats.median_interval(differences)),
+            "bound_us": bound, "within_bound": overhead <= bound,
+            "statistic": "median over rounds of (runner p50 - raw p50 of the same round)",
             "rounds": OVERHEAD_ROUNDS, "calls_per_round": calls_per_round(method)}
