@@ -33,8 +33,8 @@ def with_x86(report: dict, rows: list[dict]) -> list[dict]:
     """arm64 rows with the x86 p50 of the same artifact and runtime, and their batch-1 ranks."""
     p50 = {(r["artifact"], r["runtime"], r["batch"]): r["p50_us"] for r in report["rows"]
            if r["target"] == "cpu" and r["threads"] == 1 and r["status"] == "ok"}
-    out = [{**r, "x86_p50_us": p50.get((r["artifact"], r["runtime"].removesuffix("-aarch64"), r["batch"]))}
-           for r in rows]
+    out = [{**r, "x86_p50_us": p50.get((r["artifact"], (r["runtime"] or "").removesuffix("-aarch64"), r["batch"]))}
+           for r in rows]  # a "not measured" row (no set-up) names no runtime
     for key, rank in (("instructions", "rank_instructions"), ("x86_p50_us", "rank_x86_p50")):
         ranked = sorted((r for r in out if r["batch"] == 1 and r[key] is not None), key=lambda r: r[key])
         for i, r in enumerate(ranked, 1):

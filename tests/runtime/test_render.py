@@ -62,3 +62,12 @@ def test_a_target_without_a_recommendation_says_why():
     lines = render.recommendation_lines(report)
     assert lines == ["- cuda: none (not measured: no CUDA device)",
                      "- cpu: none (no ok artifact row within the accuracy budget at batch 1, 1 thread)"]
+
+
+def test_an_arm64_row_not_measured_for_lack_of_set_up_renders():
+    """Without `make arm64` the arm64 target is one "not measured" row that names no runtime."""
+    from runtime.rows import make_row
+    row = make_row(artifact="mlp_onnx_fp32", target="arm64", status="not measured",
+                   reason="the ARM64 set-up is missing: run `make arm64`")
+    out = render.with_x86({"rows": [row]}, [row])
+    assert out[0]["x86_p50_us"] is None and out[0]["runtime"] is None
