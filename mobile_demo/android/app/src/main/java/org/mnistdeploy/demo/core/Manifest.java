@@ -101,8 +101,6 @@ public final class Manifest {
         return out;
     }
 
-    public int inputSize() { return channels * height * width; }
-
     public long[] inputShape(int batch) { return new long[] {batch, channels, height, width}; }
 
     /** Manifest paths must stay inside the manifest's folder: no absolute paths, no "..". */
