@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
+from common.config import add_config_flags, config_from_args, option
 from common.errors import UserError, run_cli
 from common.files import atomic_write_json, sha256_file
 from export.manifest import read, verified_file
@@ -139,20 +141,26 @@ def embed(manifest_path: Path, assets_dir: Path = ANDROID_ASSETS, names: tuple[s
     return [a["name"] for a in rows]
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--manifest", type=Path, default=ROOT / "artifacts" / "manifest.json",
-                   help="manifest.json written by `python -m export` (default: artifacts/manifest.json)")
-    p.add_argument("--names", default=None,
-                   help=f"comma-separated artifact names (default: {','.join(DEFAULT_NAMES)}, skipping any not ok)")
-    p.add_argument("--assets-dir", type=Path, default=ANDROID_ASSETS, help="the Android app's assets folder")
-    p.add_argument("--web-dir", type=Path, default=WEB_MODELS, help="the web demo's models folder")
-    args = p.parse_args(argv)
-    names = tuple(n.strip() for n in args.names.split(",") if n.strip()) if args.names else None
-    done = embed(args.manifest, args.assets_dir, names, args.web_dir)
-    print(f"embedded {', '.join(done)} into {args.assets_dir} (ONNX ones also into {args.web_dir})")
-    return 0
+@dataclasses.dataclass(frozen=True)
+class EmbedConfig:
+    manifest: Path = option(ROOT / "artifacts" / "manifest.json", "manifest.json written by `python -m export`")
+    names: tuple[str, ...] = option((), f"artifact names (empty: {','.join(DEFAULT_NAMES)}, skipping any not ok)")
+    assets_dir: Path = option(ANDROID_ASSETS, "the Android app's assets folder")
+    web_dir: Path = option(WEB_MODELS, "the web demo's models folder (gets the ONNX ones)")
 
+    def __post_init__(self) -> None:
+        repeated = sorted({n for n in self.names if self.names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"names lists {repeated} more than once; name each artifact once")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m export.embed", description=__doc__.splitlines()[0])
+    add_config_flags(p, EmbedConfig, config_file=False)
+    cfg = config_from_args(EmbedConfig, "embed", p.parse_args(argv))
+    done = embed(cfg.manifest, cfg.assets_dir, cfg.names or None, cfg.web_dir)
+    print(f"embedded {', '.join(done)} into {cfg.assets_dir} (ONNX ones also into {cfg.web_dir})")
+    return 0
 
 if __name__ == "__main__":
     with contextlib.suppress(BrokenPipeError):
