@@ -3,8 +3,9 @@
     embed(manifest_path, assets_dir=ANDROID_ASSETS, names=DEFAULT_NAMES, web_dir=WEB_MODELS) -> list[str]
 
 Copies the named artifacts, test_vectors.json and a manifest rewritten to list only those
-artifacts into the Android app's assets folder, and the ONNX ones (with the same manifest
-trimmed to them, and the vectors) into the web demo's models folder. Every file's sha256 is
+artifacts (its test_vectors entry carrying the demos' rule for quantized artifacts,
+verify.QUANTIZED_CHECK) into the Android app's assets folder, and the ONNX ones (with the same
+manifest trimmed to them, and the vectors) into the web demo's models folder. Every file's sha256 is
 checked against the manifest before and after the copy; both folders are built first, then each
 is replaced in one rename (the first undone if the second fails), so the apps never see a
 half-embedded set nor two different sets. Returns the embedded artifact names.
@@ -23,6 +24,7 @@ from common.config import add_config_flags, config_from_args, option
 from common.errors import UserError, run_cli
 from common.files import atomic_write_json, sha256_file
 from export.manifest import read, verified_file
+from export.verify import QUANTIZED_CHECK
 from export.variant import Variant
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,7 +83,7 @@ def _stage(target: Path, manifest: dict, rows: list[dict], src_dir: Path) -> Pat
         for a in rows:
             _copy_checked(src_dir, a["path"], a["sha256"], tmp / Path(a["path"]).name)
         trimmed = dict(manifest, artifacts=[dict(a, path=Path(a["path"]).name) for a in rows],
-                       test_vectors=dict(tv, path=Path(tv["path"]).name))
+                       test_vectors=dict(tv, path=Path(tv["path"]).name, quantized_check=QUANTIZED_CHECK))
         atomic_write_json(tmp / "manifest.json", trimmed)
         for f in tmp.iterdir():  # mkdtemp/mkstemp make 0700/0600; the web server and Gradle only read
             f.chmod(0o644)
