@@ -130,8 +130,8 @@ export function compare(logits, vectors, quantized) {
   const n = vectors.count, tol = vectors.tolerance.fp32_max_abs_diff;
   const allowed = quantized ? allowedFlips(n, quantized) : 0;
   const passed = quantized ? n - agree <= allowed : agree === n && maxDiff <= tol;
-  const rule = quantized
-    ? `quantized: at most ${allowed} top-1 flips of ${n} (P[Binomial(${n}, ${quantized.max_flip_rate}) > ${allowed}] <= ${quantized.false_alarm})`
-    : `fp32: all top-1 agree and max |diff| <= ${tol}`;
+  const binomial = quantized && `P[Binomial(${n}, ${quantized.max_flip_rate}) > ${allowed}] <= ${quantized.false_alarm}`;
+  const rule = quantized ? `quantized: at most ${allowed} top-1 flips of ${n} (${binomial})`
+                         : `fp32: all top-1 agree and max |diff| <= ${tol}`;
   return { top1_agreement: agree / n, max_abs_diff: maxDiff, count: n, passed, rule };
 }

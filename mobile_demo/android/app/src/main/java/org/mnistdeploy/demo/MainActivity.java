@@ -310,7 +310,9 @@ public class MainActivity extends Activity {
     private void writeResults(JSONObject doc) throws IOException {
         File tmp = new File(getFilesDir(), Benchmark.RESULTS_NAME + ".tmp");
         Files.write(tmp.toPath(), doc.toString().getBytes(StandardCharsets.UTF_8));
-        if (!tmp.renameTo(new File(getFilesDir(), Benchmark.RESULTS_NAME))) throw new IOException("cannot write " + Benchmark.RESULTS_NAME);
+        if (!tmp.renameTo(new File(getFilesDir(), Benchmark.RESULTS_NAME))) {
+            throw new IOException("cannot write " + Benchmark.RESULTS_NAME);
+        }
     }
 
     @Override

@@ -43,6 +43,7 @@ public class QuantizedCheckTest {
         assertNotEquals(Fixtures.manifest(), noRule);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Manifest.parse(noRule));
         assertTrue(e.getMessage(), e.getMessage().contains("quantized_check"));
-        assertEquals(0.01, QuantizedCheck.fromJson(new JSONObject("{\"max_flip_rate\": 0.01, \"false_alarm\": 0.001}")).maxFlipRate, 0);
+        JSONObject rule = new JSONObject("{\"max_flip_rate\": 0.01, \"false_alarm\": 0.001}");
+        assertEquals(0.01, QuantizedCheck.fromJson(rule).maxFlipRate, 0);
     }
 }

@@ -60,7 +60,9 @@ public class VerifierTest {
         TestVectors ten = TestVectors.parse(Fixtures.vectors(10));
         int[] calls = {0};
         ModelRunner flipsTwo = new ModelRunner() {  // flips the first two vectors it sees
-            public float[] run(float[] input, long[] shape) { return calls[0]++ < 2 ? new float[] {0f, 1f} : new float[] {1f, 0f}; }
+            public float[] run(float[] input, long[] shape) {
+                return calls[0]++ < 2 ? new float[] {0f, 1f} : new float[] {1f, 0f};
+            }
             public String runtime() { return "flips"; }
             public void close() {}
         };
