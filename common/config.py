@@ -161,10 +161,12 @@ def check_threads(name: str, value: int, low: int = 1) -> None:
                          f"{os.cpu_count()} cores, at least 256), got {value}")
 
 
-def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> None:
-    """One --flag per field; values stay None unless given, so the file can supply them."""
-    parser.add_argument("--config", type=Path, default=None,
-                        help=f"TOML config file with a section per stage (default: {DEFAULT_CONFIG_FILE} if present)")
+def add_config_flags(parser: argparse.ArgumentParser, cls: type, config_file: bool = True) -> None:
+    """One --flag per field; values stay None unless given, so the file can supply them.
+    config_file=False (the tools: bench, probe, embed): flags only, no --config and no file section."""
+    if config_file:
+        parser.add_argument("--config", type=Path, default=None,
+                            help=f"TOML config file with a section per stage (default: {DEFAULT_CONFIG_FILE} if present)")
     for f in dataclasses.fields(cls):
         flag = "--" + f.name.replace("_", "-")
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
@@ -176,8 +178,9 @@ def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> None:
 
 def config_from_args(cls: type[C], section: str, args: argparse.Namespace,
                      preset: dict[str, Any] | None = None) -> C:
-    """The stage config: defaults < config file < preset < env DATA_DIR (for data_dir) < flags."""
-    file_values = read_config_file(args.config)
+    """The stage config: defaults < config file < preset < env DATA_DIR (for data_dir) < flags.
+    A parser made with config_file=False has no --config: the file is not read."""
+    file_values = read_config_file(args.config) if "config" in vars(args) else {}
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls)}
     if "data_dir" in overrides and overrides["data_dir"] is None and os.environ.get("DATA_DIR"):
         overrides["data_dir"] = os.environ["DATA_DIR"]

@@ -3,8 +3,9 @@
     embed(manifest_path, assets_dir=ANDROID_ASSETS, names=DEFAULT_NAMES, web_dir=WEB_MODELS) -> list[str]
 
 Copies the named artifacts, test_vectors.json and a manifest rewritten to list only those
-artifacts into the Android app's assets folder, and the ONNX ones (with the same manifest
-trimmed to them, and the vectors) into the web demo's models folder. Every file's sha256 is
+artifacts (its test_vectors entry carrying the demos' rule for quantized artifacts,
+verify.QUANTIZED_CHECK) into the Android app's assets folder, and the ONNX ones (with the same
+manifest trimmed to them, and the vectors) into the web demo's models folder. Every file's sha256 is
 checked against the manifest before and after the copy; both folders are built first, then each
 is replaced in one rename (the first undone if the second fails), so the apps never see a
 half-embedded set nor two different sets. Returns the embedded artifact names.
@@ -13,14 +14,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
+from common.config import add_config_flags, config_from_args, option
 from common.errors import UserError, run_cli
 from common.files import atomic_write_json, sha256_file
 from export.manifest import read, verified_file
+from export.verify import QUANTIZED_CHECK
 from export.variant import Variant
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,7 +83,7 @@ def _stage(target: Path, manifest: dict, rows: list[dict], src_dir: Path) -> Pat
         for a in rows:
             _copy_checked(src_dir, a["path"], a["sha256"], tmp / Path(a["path"]).name)
         trimmed = dict(manifest, artifacts=[dict(a, path=Path(a["path"]).name) for a in rows],
-                       test_vectors=dict(tv, path=Path(tv["path"]).name))
+                       test_vectors=dict(tv, path=Path(tv["path"]).name, quantized_check=QUANTIZED_CHECK))
         atomic_write_json(tmp / "manifest.json", trimmed)
         for f in tmp.iterdir():  # mkdtemp/mkstemp make 0700/0600; the web server and Gradle only read
             f.chmod(0o644)
@@ -139,20 +143,26 @@ def embed(manifest_path: Path, assets_dir: Path = ANDROID_ASSETS, names: tuple[s
     return [a["name"] for a in rows]
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--manifest", type=Path, default=ROOT / "artifacts" / "manifest.json",
-                   help="manifest.json written by `python -m export` (default: artifacts/manifest.json)")
-    p.add_argument("--names", default=None,
-                   help=f"comma-separated artifact names (default: {','.join(DEFAULT_NAMES)}, skipping any not ok)")
-    p.add_argument("--assets-dir", type=Path, default=ANDROID_ASSETS, help="the Android app's assets folder")
-    p.add_argument("--web-dir", type=Path, default=WEB_MODELS, help="the web demo's models folder")
-    args = p.parse_args(argv)
-    names = tuple(n.strip() for n in args.names.split(",") if n.strip()) if args.names else None
-    done = embed(args.manifest, args.assets_dir, names, args.web_dir)
-    print(f"embedded {', '.join(done)} into {args.assets_dir} (ONNX ones also into {args.web_dir})")
-    return 0
+@dataclasses.dataclass(frozen=True)
+class EmbedConfig:
+    manifest: Path = option(ROOT / "artifacts" / "manifest.json", "manifest.json written by `python -m export`")
+    names: tuple[str, ...] = option((), f"artifact names (empty: {','.join(DEFAULT_NAMES)}, skipping any not ok)")
+    assets_dir: Path = option(ANDROID_ASSETS, "the Android app's assets folder")
+    web_dir: Path = option(WEB_MODELS, "the web demo's models folder (gets the ONNX ones)")
 
+    def __post_init__(self) -> None:
+        repeated = sorted({n for n in self.names if self.names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"names lists {repeated} more than once; name each artifact once")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m export.embed", description=__doc__.splitlines()[0])
+    add_config_flags(p, EmbedConfig, config_file=False)
+    cfg = config_from_args(EmbedConfig, "embed", p.parse_args(argv))
+    done = embed(cfg.manifest, cfg.assets_dir, cfg.names or None, cfg.web_dir)
+    print(f"embedded {', '.join(done)} into {cfg.assets_dir} (ONNX ones also into {cfg.web_dir})")
+    return 0
 
 if __name__ == "__main__":
     with contextlib.suppress(BrokenPipeError):

@@ -30,7 +30,7 @@ from common.files import atomic_write_json, ensure_writable_dir
 from runtime.device_results import validate as validate_device_results  # the one schema check
 
 PACKAGE = "org.mnistdeploy.demo"           # applicationId in mobile_demo/android/app/build.gradle
-RESULTS_NAME = "benchmark_results.json"     # in the app's filesDir; MainActivity writes it
+RESULTS_NAME = "benchmark_results.json"     # in the app's filesDir: the app's Benchmark.RESULTS_NAME (tested equal)
 
 
 @dataclasses.dataclass(frozen=True)

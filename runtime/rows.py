@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-STATUSES = ("ok", "failed", "not measured", "stale")
+# unsupported: a device result the phone or browser could not run (runtime/device_results.py)
+STATUSES = ("ok", "failed", "unsupported", "not measured", "stale")
 
 FIELDS: dict[str, Any] = {
     "artifact": None,         # manifest name, or "checkpoint" for the torch-eager baselines
@@ -42,6 +43,7 @@ FIELDS: dict[str, Any] = {
 def make_row(**values: Any) -> dict[str, Any]:
     unknown = set(values) - set(FIELDS)
     assert not unknown, f"not report fields: {sorted(unknown)}"
+    assert values.get("status", "ok") in STATUSES, f"row status {values['status']!r} not in {STATUSES}"
     row = {k: (list(v) if isinstance(v, list) else v) for k, v in FIELDS.items()}
     row.update(values)
     return row

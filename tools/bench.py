@@ -1,4 +1,4 @@
-"""`python -m tools.bench` (`make bench`): run every stage once, time it, check the issues' targets.
+"""`python -m tools.bench` (`make bench`): run every stage once, time it, check the project's targets.
 
 Targets are checked from measurements of this one run, never from a timed test: the machine is
 shared and noisy, so speed goals are ratios measured side by side, interleaved (the latency
@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from common.config import add_config_flags, config_from_args, option
 from common.errors import UserError, run_cli
 from common.files import atomic_write_json, ensure_writable_dir
 from export.verify import SIZE_INT8, SIZE_STRUCTURED_INT8
@@ -169,19 +170,24 @@ def run_stages(out: Path, data: list[str], reuse: bool) -> Run:
                read_json(reports / "latency_report.json"))
 
 
+@dataclasses.dataclass(frozen=True)
+class BenchConfig:
+    out_dir: Path = option(Path("reports/bench"), "scratch folder for this run (the pipeline's own outputs stay)")
+    data_dir: str = option("", "dataset root passed to every stage (empty: each stage's config / env DATA_DIR)")
+    reuse: bool = option(False, "re-run only the latency report on the checkpoint and artifacts of an earlier run in "
+                                "out_dir; its train and export results (wall times included) are read back, not "
+                                "re-measured")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out-dir", type=Path, default=Path("reports/bench"), help="scratch folder for this run")
-    parser.add_argument("--data-dir", type=Path, default=None, help="dataset root (default: the config's / DATA_DIR)")
-    parser.add_argument("--reuse", action="store_true",
-                        help="re-run only the latency report on the checkpoint and artifacts of an earlier run in "
-                             "--out-dir; its train and export results (wall times included) are read back, not re-measured")
-    args = parser.parse_args(argv)
-    out = ensure_writable_dir(args.out_dir, "benchmark")
-    run = run_stages(out, ["--data-dir", str(args.data_dir)] if args.data_dir else [], args.reuse)
+    add_config_flags(parser, BenchConfig, config_file=False)
+    cfg = config_from_args(BenchConfig, "bench", parser.parse_args(argv))
+    out = ensure_writable_dir(cfg.out_dir, "benchmark")
+    run = run_stages(out, ["--data-dir", cfg.data_dir] if cfg.data_dir else [], cfg.reuse)
     checks = [c for make in CHECKS for c in make(run)]
-    atomic_write_json(out / "bench.json", {"machine": run.report.get("environment", {}), "reused": args.reuse,
+    atomic_write_json(out / "bench.json", {"machine": run.report.get("environment", {}), "reused": cfg.reuse,
                                            "stages": {"train": list(run.train), "export": list(run.export)},
                                            "checks": checks})
     for c in checks:

@@ -8,6 +8,7 @@ machine then moves both sides of a ratio alike. The table shows the median ratio
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import statistics
 import sys
@@ -20,9 +21,10 @@ import numpy as np  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 import torch  # noqa: E402
 
-from export import formats  # noqa: E402
-from export.variant import check_input  # noqa: E402
+from common.config import add_config_flags, config_from_args, option  # noqa: E402
+from common.errors import run_cli  # noqa: E402
 from export import onnx  # noqa: E402
+from export.variant import check_input  # noqa: E402
 from runtime import harness, runners  # noqa: E402
 from runtime.manifest import read_manifest, verified_path  # noqa: E402
 from train.checkpoint import load_model  # noqa: E402
@@ -88,27 +90,37 @@ def candidates(manifest_path: Path, checkpoint: Path) -> dict[str, object]:
     return out
 
 
+@dataclasses.dataclass(frozen=True)
+class ProbeConfig:
+    manifest: Path = option(Path("artifacts/manifest.json"), "manifest.json of the export whose artifacts are probed")
+    checkpoint: Path = option(Path("checkpoints/mlp.pt"), "trained checkpoint: torch-eager and the numpy forward")
+    rounds: int = option(3, "interleaved rounds; the table shows each candidate's median ratio over them")
+    iterations: int = option(1000, "timed calls per candidate per round, after 100 warm-up calls")
+
+    def __post_init__(self) -> None:
+        for name in ("rounds", "iterations"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.probe", description=__doc__)
-    parser.add_argument("--manifest", type=Path, default=Path("artifacts/manifest.json"))
-    parser.add_argument("--checkpoint", type=Path, default=Path("checkpoints/mlp.pt"))
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default: 3)")
-    parser.add_argument("--iterations", type=int, default=1000, help="timed calls per round (default: 1000)")
-    args = parser.parse_args(argv)
+    add_config_flags(parser, ProbeConfig, config_file=False)
+    cfg = config_from_args(ProbeConfig, "probe", parser.parse_args(argv))
     torch.set_num_threads(1)
-    method = harness.Method(warmup=100, iterations=args.iterations, min_seconds=0, min_calls=2, cv_warn=1e9)
-    eager = runners.load("torch-eager", args.checkpoint, 1)
-    others = candidates(args.manifest, args.checkpoint)
+    method = harness.Method(warmup=100, iterations=cfg.iterations, min_seconds=0, min_calls=2, cv_warn=1e9)
+    eager = runners.load("torch-eager", cfg.checkpoint, 1)
+    others = candidates(cfg.manifest, cfg.checkpoint)
     x = np.zeros((1, 1, 28, 28), np.float32)
     ratios: dict[str, list[float]] = {name: [] for name in others}
     eager_p50 = []
-    for _ in range(args.rounds):
+    for _ in range(cfg.rounds):
         for name, runner in others.items():
             base = harness.measure(eager, x, method)[0]["p50_us"]
             eager_p50.append(base)
             ratios[name].append(harness.measure(runner, x, method)[0]["p50_us"] / base)
     print(f"torch-eager (no_grad) p50, median of its {len(eager_p50)} timings: {statistics.median(eager_p50):.1f} us; "
-          f"{args.iterations} timed calls after 100 warm-up, batch 1, 1 thread")
+          f"{cfg.iterations} timed calls after 100 warm-up, batch 1, 1 thread")
     print("| candidate | p50 / torch-eager p50 (median of rounds) | per round |\n|---|---|---|")
     for name, values in ratios.items():
         print(f"| {name} | {statistics.median(values):.3f} | {', '.join(f'{v:.2f}' for v in values)} |")
@@ -116,4 +128,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cli(main))

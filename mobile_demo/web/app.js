@@ -29,6 +29,7 @@ async function load() {
   const manifest = await (await fetch(new URL('manifest.json', MODELS))).json();
   if (manifest.schema_version !== 1) throw new Error(`manifest schema_version ${manifest.schema_version} != 1`);
   const tv = manifest.test_vectors;
+  if (!tv.quantized_check) throw new Error('manifest test_vectors lacks quantized_check; re-run `python -m export --embed`');
   const vectors = JSON.parse(new TextDecoder().decode(await fetchChecked(nameOf(tv.path), tv.sha256)));
   const [, c, h, w] = manifest.input.shape;
   const runners = [];
@@ -56,7 +57,7 @@ async function run(state, runner, input) {
 async function verify(state, runner) {
   const v = state.vectors, logits = [];
   for (const px of v.pixels) logits.push(await run(state, runner, normalize(px, v.normalization)));
-  return compare(logits, v, runner.quantized);
+  return compare(logits, v, runner.quantized ? state.manifest.test_vectors.quantized_check : null);
 }
 
 /** First inference, warm-up, then timed iterations one at a time, batch 1; microseconds. */

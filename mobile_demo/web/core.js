@@ -97,20 +97,41 @@ export function latencyStats(samplesUs) {
   };
 }
 
-/** Quantized artifacts may flip a borderline vector: 0.9 of 32 allows 3 (same rule as Verifier.java). */
-export const QUANTIZED_MIN_AGREEMENT = 0.9;
+/**
+ * The top-1 flips a quantized artifact may show on n vectors: the smallest k with
+ * P[Binomial(n, check.max_flip_rate) > k] <= check.false_alarm (the manifest's
+ * test_vectors.quantized_check; same arithmetic, step for step, as QuantizedCheck.java and
+ * export/verify.py's allowed_flips).
+ */
+export function allowedFlips(n, check) {
+  const r = check.max_flip_rate;
+  let p = 1.0;  // (1 - r)^n by repeated products: exactly rounded steps, as in Java and Python
+  for (let k = 0; k < n; k++) p *= 1.0 - r;
+  let cdf = p, k = 0;
+  while (k < n && 1.0 - cdf > check.false_alarm) {
+    p *= (n - k) / (k + 1) * (r / (1.0 - r));  // P[X = k + 1]
+    cdf += p;
+    k++;
+  }
+  return k;
+}
 
-/** Compare an artifact's logits on the test vectors with the fp32 reference logits. */
+/**
+ * Compare an artifact's logits on the test vectors with the fp32 reference logits. quantized: the
+ * manifest's test_vectors.quantized_check for a quantized artifact (judged on top-1 flips only),
+ * null for fp32 (all top-1 agree and max |diff| within the vectors' fp32 tolerance).
+ */
 export function compare(logits, vectors, quantized) {
   let agree = 0, maxDiff = 0;
   vectors.expected_logits.forEach((want, k) => {
     if (argmax(logits[k]) === argmax(want)) agree++;
     want.forEach((w, j) => { maxDiff = Math.max(maxDiff, Math.abs(logits[k][j] - w)); });
   });
-  const agreement = agree / vectors.count;
-  const tol = vectors.tolerance.fp32_max_abs_diff;
-  const passed = quantized ? agreement >= QUANTIZED_MIN_AGREEMENT : agree === vectors.count && maxDiff <= tol;
-  const rule = quantized ? `quantized: top-1 agreement >= ${QUANTIZED_MIN_AGREEMENT}`
+  const n = vectors.count, tol = vectors.tolerance.fp32_max_abs_diff;
+  const allowed = quantized ? allowedFlips(n, quantized) : 0;
+  const passed = quantized ? n - agree <= allowed : agree === n && maxDiff <= tol;
+  const binomial = quantized && `P[Binomial(${n}, ${quantized.max_flip_rate}) > ${allowed}] <= ${quantized.false_alarm}`;
+  const rule = quantized ? `quantized: at most ${allowed} top-1 flips of ${n} (${binomial})`
                          : `fp32: all top-1 agree and max |diff| <= ${tol}`;
-  return { top1_agreement: agreement, max_abs_diff: maxDiff, count: vectors.count, passed, rule };
+  return { top1_agreement: agree / n, max_abs_diff: maxDiff, count: n, passed, rule };
 }

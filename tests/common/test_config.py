@@ -118,3 +118,14 @@ def test_every_documented_stage_has_a_config_section():
     from common.config import SECTIONS
     from tools.config_reference import STAGES
     assert {section for _, section in STAGES} <= set(SECTIONS)
+
+
+def test_a_flags_only_parser_has_no_config_flag_and_reads_no_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pipeline.toml").write_text("[train]\nepochs = 'broken'\n")  # would fail if it were read
+    parser = argparse.ArgumentParser()
+    add_config_flags(parser, TrainConfig, config_file=False)
+    assert "--config" not in parser.format_help()
+    assert config_from_args(TrainConfig, "train", parser.parse_args(["--epochs", "2"])).epochs == 2
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--config", "pipeline.toml"])

@@ -3,16 +3,22 @@
 Gradle cannot run here (no Gradle distribution, no Google Maven); `make android-check` compiles
 the sources against the real jars. This checks the rest: versions in one catalog that the build
 uses, a pinned Gradle wrapper, one launcher Activity, one runner per manifest format the core
-declares, shape/normalization/names read from the manifest (no constants), and a README that
-gives the commands the rest of the project uses."""
+declares, and a README that gives the commands the rest of the project uses. What the app's
+core reads and declares is checked by running it (Cli on the JVM) against what the export and
+embed write: the formats it runs, its results file, and shape/normalization/names from the manifest."""
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 
+import numpy as np
+
+from export.manifest import SCHEMA_VERSION
 from export.variant import Variant
+from mobile_demo.preprocess import to_input
 from runtime.android import PACKAGE, RESULTS_NAME
-from tests.mobile_demo.conftest import ANDROID
+from tests.mobile_demo.conftest import ANDROID, write_pgm
 
 APP = ANDROID / "app"
 SRC = APP / "src" / "main" / "java" / "org" / "mnistdeploy" / "demo"
@@ -63,22 +69,46 @@ def test_one_launcher_activity():
     assert "android.intent.category.LAUNCHER" in manifest
 
 
-def test_one_runner_per_format_and_nothing_hard_coded():
-    core = (SRC / "core" / "ModelRunner.java").read_text()
-    formats = re.search(r'Arrays\.asList\(([^)]*)\)', core).group(1)
-    assert formats.replace(" ", "") == '"executorch","onnx"'
+def test_one_runner_per_format_and_the_activity_reads_the_manifest():
     assert "implements ModelRunner" in (SRC / "ExecuTorchRunner.java").read_text()
     assert "implements ModelRunner" in (SRC / "OnnxRunner.java").read_text()
     activity = (SRC / "MainActivity.java").read_text()
     for needle in ("manifest.runnable(ModelRunner.FORMATS)", "manifest.normalization", "manifest.height",
                    "manifest.inputShape(1)", "manifest.classes", "manifest.inputName", "Verifier.verify",
-                   f'"{RESULTS_NAME}"', '"bench"', "newSingleThreadExecutor"):
+                   "Benchmark.RESULTS_NAME", '"bench"', "newSingleThreadExecutor"):
         assert needle in activity, f"MainActivity no longer uses {needle}"
-    for constant in ("784", "28", "0.5f", "255f", '".pte"', '".onnx"', '"input"', '"logits"'):
-        assert constant not in activity, f"MainActivity hard-codes {constant}: read it from the manifest"
     for path in SRC.rglob("*.java"):
         if "/core/" in str(path):
             assert "import android" not in path.read_text(), f"{path.name}: core must stay Android-free"
+
+
+def test_the_app_runs_every_artifact_the_embed_ships_and_names_its_results_as_the_host_reads_them(
+        java_cli, embedded):
+    manifest = embedded.manifest(embedded.assets)
+    constants = java_cli("constants")
+    assert sorted(constants["formats"]) == sorted({a["format"] for a in manifest["artifacts"]})
+    assert constants["results_name"] == RESULTS_NAME, "runtime/android.py would pull a file the app never writes"
+    assert constants["schema_version"] == SCHEMA_VERSION == manifest["schema_version"]
+    runnable = java_cli("manifest", str(embedded.assets / "manifest.json"))["runnable"]
+    assert [a["name"] for a in runnable] == embedded.names
+
+
+def test_the_core_takes_shape_normalization_and_names_from_the_manifest(java_cli, embedded, tmp_path):
+    """A manifest unlike MNIST's (32x32, other statistics and names): the core follows it, so it holds
+    no 28, 0.5 or "input" of its own."""
+    manifest = embedded.manifest(embedded.assets)
+    norm = {"scale": 255.0, "mean": [0.1307], "std": [0.3081]}
+    manifest["input"].update(name="pixels", shape=["batch", 1, 32, 32], normalization=norm)
+    manifest["dataset"]["classes"] = list("abcdefghij")
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(manifest))
+    got = java_cli("manifest", str(path))
+    assert (got["input_name"], got["input_shape"], got["classes"]) == ("pixels", [1, 1, 32, 32], list("abcdefghij"))
+    assert got["normalization"] == {"scale": 255.0, "mean": 0.1307, "std": 0.3081}
+    gray = np.zeros((60, 40), dtype=np.uint8)
+    gray[10:50, 15:25] = 255
+    x = java_cli("preprocess", str(write_pgm(tmp_path / "bar.pgm", gray)), str(path))["input"]
+    assert np.array_equal(np.asarray(x, dtype=np.float32), to_input(gray, manifest).ravel())
 
 
 def test_readme_gives_the_commands():

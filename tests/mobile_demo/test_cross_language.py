@@ -1,10 +1,12 @@
 """Python (the reference), Java (the Android app's core) and JavaScript (the web demo) agree:
-same tensor from the same drawing, same latency statistics, same reading of the manifest."""
+same tensor from the same drawing, same latency statistics, same reading of the manifest, same
+rule for a quantized artifact's top-1 flips (export/verify.py's allowed_flips)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from export.verify import QUANTIZED_CHECK, allowed_flips
 from mobile_demo.preprocess import normalize, to_input, to_pixels
 from runtime.stats import percentile, trimmed_mean
 from tests.mobile_demo.conftest import node_core, write_pgm
@@ -95,3 +97,42 @@ def test_app_reads_input_and_assets_as_the_manifest_says(java_cli, embedded):
         assert sha256_file(embedded.assets / a["path"]) == a["sha256"], a["name"]
     assert (embedded.assets / app["test_vectors"]).is_file()
     assert app["executorch_exporter"] == manifest["versions"]["executorch"], "the app names it when a .pte fails"
+
+
+COUNTS = (0, 1, 2, 5, 10, 32, 100, 1000, 10_000)  # 10k: the whole test set, the most vectors an export writes
+
+
+def test_both_demos_get_the_rule_from_the_embedded_manifest(embedded):
+    for folder in (embedded.assets, embedded.models):
+        assert embedded.manifest(folder)["test_vectors"]["quantized_check"] == QUANTIZED_CHECK
+
+
+def test_java_flips_rule_equals_python(java_cli, embedded):
+    got = java_cli("flips", str(embedded.assets / "manifest.json"), *map(str, COUNTS))
+    assert got == [allowed_flips(n, **QUANTIZED_CHECK) for n in COUNTS]
+
+
+def test_javascript_flips_rule_equals_python(web_tools, embedded):
+    rule = embedded.manifest(embedded.models)["test_vectors"]["quantized_check"]
+    assert node_core("allowedFlips", [[n, rule] for n in COUNTS]) == [allowed_flips(n, **rule) for n in COUNTS]
+
+
+def _flipped(logits: list[list[float]], flips: int) -> list[list[float]]:
+    """The first `flips` rows with their top-1 moved to another class (its logit raised above all)."""
+    out = [list(row) for row in logits]
+    for row in out[:flips]:
+        row[(int(np.argmax(row)) + 1) % len(row)] = max(row) + 1.0
+    return out
+
+
+def test_javascript_judges_quantized_flips_by_the_rule(web_tools, embedded):
+    import json
+    real = json.loads((embedded.models / "test_vectors.json").read_text())  # 32 real MNIST test images
+    rule = embedded.manifest(embedded.models)["test_vectors"]["quantized_check"]
+    k = allowed_flips(real["count"], **rule)
+    ten = {"count": 10, "expected_logits": real["expected_logits"][:10], "tolerance": real["tolerance"]}
+    calls = [[_flipped(real["expected_logits"], k), real, rule], [_flipped(real["expected_logits"], k + 1), real, rule],
+             # 2 flips of 10: a fixed 0.9 agreement (0.8) failed these, the binomial rule allows them
+             [_flipped(ten["expected_logits"], 2), ten, rule], [_flipped(ten["expected_logits"], 3), ten, rule],
+             [_flipped(real["expected_logits"], 1), real, None]]
+    assert [r["passed"] for r in node_core("compare", calls)] == [True, False, True, False, False]

@@ -52,7 +52,6 @@ import org.mnistdeploy.demo.core.Verifier;
  */
 public class MainActivity extends Activity {
     static final String TAG = "MnistDemo";
-    static final String RESULTS = "benchmark_results.json";
     private static final int PAD_PX = 24;
 
     /** An artifact loaded once: its runner, load time and verification result. */
@@ -287,7 +286,7 @@ public class MainActivity extends Activity {
         try {
             writeResults(Benchmark.failedDocument("android", nowUtc(), device(), warmup, iterations, 1, reason));
         } catch (IOException | JSONException | RuntimeException e) {
-            Log.e(TAG, "could not write the failure to " + RESULTS, e);
+            Log.e(TAG, "could not write the failure to " + Benchmark.RESULTS_NAME, e);
         }
     }
 
@@ -309,9 +308,11 @@ public class MainActivity extends Activity {
 
     /** Temp file, then rename: the host never pulls half a file. */
     private void writeResults(JSONObject doc) throws IOException {
-        File tmp = new File(getFilesDir(), RESULTS + ".tmp");
+        File tmp = new File(getFilesDir(), Benchmark.RESULTS_NAME + ".tmp");
         Files.write(tmp.toPath(), doc.toString().getBytes(StandardCharsets.UTF_8));
-        if (!tmp.renameTo(new File(getFilesDir(), RESULTS))) throw new IOException("cannot write " + RESULTS);
+        if (!tmp.renameTo(new File(getFilesDir(), Benchmark.RESULTS_NAME))) {
+            throw new IOException("cannot write " + Benchmark.RESULTS_NAME);
+        }
     }
 
     @Override

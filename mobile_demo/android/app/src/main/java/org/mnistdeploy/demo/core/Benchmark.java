@@ -12,6 +12,8 @@ import org.json.JSONObject;
  */
 public final class Benchmark {
     public static final String CLOCK = "System.nanoTime()";
+    /** The results file in the app's filesDir; runtime/android.py pulls it by this name (RESULTS_NAME). */
+    public static final String RESULTS_NAME = "benchmark_results.json";
 
     public static final class Timing {
         public final double firstMs;

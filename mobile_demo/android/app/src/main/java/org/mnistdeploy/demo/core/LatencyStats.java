@@ -12,7 +12,7 @@ import org.json.JSONObject;
  */
 public final class LatencyStats {
     public final int count;
-    public final double p50, p90, p99, mean, trimmedMean, min, max;
+    public final double p50, p90, p99, mean, trimmedMean;
 
     public LatencyStats(double[] samplesUs) {
         if (samplesUs.length == 0) throw new IllegalArgumentException("no latency samples");
@@ -25,8 +25,6 @@ public final class LatencyStats {
         mean = meanOf(s, 0, s.length);
         int cut = s.length / 10;
         trimmedMean = meanOf(s, cut, s.length - cut);
-        min = s[0];
-        max = s[s.length - 1];
     }
 
     /** q-th percentile (0..100) of sorted samples, numpy "linear" method. */

@@ -42,6 +42,8 @@ public final class Manifest {
     public final List<Artifact> artifacts;
     public final String testVectorsPath;
     public final String testVectorsSha256;
+    /** How many top-1 flips a quantized artifact may show on the test vectors (test_vectors.quantized_check). */
+    public final QuantizedCheck quantizedCheck;
     /** The executorch Python package that wrote the .pte files (versions.executorch); null if not recorded. */
     public final String executorchExporter;
 
@@ -78,6 +80,7 @@ public final class Manifest {
         JSONObject tv = root.getJSONObject("test_vectors");
         testVectorsPath = safePath(tv.getString("path"), "test_vectors.path");
         testVectorsSha256 = tv.getString("sha256");
+        quantizedCheck = QuantizedCheck.fromJson(tv.getJSONObject("quantized_check"));
         JSONObject versions = root.optJSONObject("versions");
         executorchExporter = versions == null ? null : versions.optString("executorch", null);
     }
@@ -100,8 +103,6 @@ public final class Manifest {
         }
         return out;
     }
-
-    public int inputSize() { return channels * height * width; }
 
     public long[] inputShape(int batch) { return new long[] {batch, channels, height, width}; }
 

@@ -9,12 +9,6 @@ import org.json.JSONObject;
  * so a broken export shows on the phone at once.
  */
 public final class Verifier {
-    /**
-     * Quantized artifacts may flip a borderline image: with 32 vectors, 0.9 allows 3 flips. Their
-     * logits differ by far more than the fp32 tolerance, so only the agreement is judged for them.
-     */
-    public static final double QUANTIZED_MIN_AGREEMENT = 0.9;
-
     public static final class Result {
         public final double top1Agreement, maxAbsDiff;
         public final int count;
@@ -48,8 +42,12 @@ public final class Verifier {
 
     private Verifier() {}
 
-    /** Compare logits[k] (what the artifact returned for vector k) with the reference. */
-    public static Result compare(float[][] logits, TestVectors tv, boolean quantized) {
+    /**
+     * Compare logits[k] (what the artifact returned for vector k) with the reference. quantized: the
+     * flips rule of a quantized artifact (its logits differ by far more than the fp32 tolerance, so
+     * only top-1 agreement is judged); null for fp32, which must match within tv.fp32Tolerance.
+     */
+    public static Result compare(float[][] logits, TestVectors tv, QuantizedCheck quantized) {
         if (logits.length != tv.count) {
             throw new IllegalArgumentException("got " + logits.length + " outputs for " + tv.count + " vectors");
         }
@@ -65,9 +63,9 @@ public final class Verifier {
             for (int j = 0; j < want.length; j++) maxDiff = Math.max(maxDiff, Math.abs(logits[k][j] - want[j]));
         }
         double agreement = (double) agree / tv.count;
-        if (quantized) {
-            return new Result(agreement, maxDiff, tv.count, agreement >= QUANTIZED_MIN_AGREEMENT,
-                    "quantized: top-1 agreement >= " + QUANTIZED_MIN_AGREEMENT);
+        if (quantized != null) {
+            return new Result(agreement, maxDiff, tv.count, tv.count - agree <= quantized.allowedFlips(tv.count),
+                    quantized.describe(tv.count));
         }
         boolean ok = agree == tv.count && maxDiff <= tv.fp32Tolerance;
         return new Result(agreement, maxDiff, tv.count, ok,
@@ -82,6 +80,6 @@ public final class Verifier {
         }
         float[][] out = new float[tv.count][];
         for (int k = 0; k < tv.count; k++) out[k] = runner.run(tv.input(k), m.inputShape(1));
-        return compare(out, tv, quantized);
+        return compare(out, tv, quantized ? m.quantizedCheck : null);
     }
 }

@@ -37,7 +37,7 @@ public class BenchmarkTest {
         Manifest.Artifact a = m.artifacts.get(0);
         Benchmark.Timing t = Benchmark.time(new Linear(), new float[784], m.inputShape(1), 1, 3);
         TestVectors tv = TestVectors.parse(Fixtures.vectors());
-        JSONObject row = Benchmark.okRow(a, "java", 12.5, t, Verifier.compare(tv.expectedLogits, tv, false));
+        JSONObject row = Benchmark.okRow(a, "java", 12.5, t, Verifier.compare(tv.expectedLogits, tv, null));
         JSONObject doc = Benchmark.document("android", "2026-11-25T18:00:00Z", new JSONObject().put("model", "x"),
                 1, 3, 1, List.of(row, Benchmark.failedRow(m.artifacts.get(1), "load failed: boom")));
         JSONObject back = new JSONObject(doc.toString());

@@ -18,6 +18,8 @@ import org.json.JSONObject;
  *   preprocess IMAGE.pgm MANIFEST.json  -> {"pixels": [...], "input": [...]}  (binary P5 PGM, 8 bit)
  *   stats < samples                     -> LatencyStats of whitespace-separated microseconds
  *   manifest MANIFEST.json              -> what the app reads from it: input, normalization, artifacts
+ *   flips MANIFEST.json N...            -> [allowed top-1 flips of a quantized artifact on N vectors, ...]
+ *   constants                           -> the app's own constants: formats it runs, results file name
  */
 public final class Cli {
     private Cli() {}
@@ -29,8 +31,17 @@ public final class Cli {
             System.out.println(stats(System.in));
         } else if (args.length == 2 && args[0].equals("manifest")) {
             System.out.println(describe(Manifest.parse(read(args[1]))));
+        } else if (args.length >= 3 && args[0].equals("flips")) {
+            QuantizedCheck rule = Manifest.parse(read(args[1])).quantizedCheck;
+            JSONArray out = new JSONArray();
+            for (int k = 2; k < args.length; k++) out.put(rule.allowedFlips(Integer.parseInt(args[k])));
+            System.out.println(out);
+        } else if (args.length == 1 && args[0].equals("constants")) {
+            System.out.println(new JSONObject().put("formats", new JSONArray(ModelRunner.FORMATS))
+                    .put("results_name", Benchmark.RESULTS_NAME).put("schema_version", Manifest.SCHEMA_VERSION));
         } else {
-            System.err.println("usage: Cli preprocess IMAGE.pgm MANIFEST.json | stats < SAMPLES | manifest MANIFEST.json");
+            System.err.println("usage: Cli preprocess IMAGE.pgm MANIFEST.json | stats < SAMPLES | manifest MANIFEST.json"
+                    + " | flips MANIFEST.json N... | constants");
             System.exit(2);
         }
     }

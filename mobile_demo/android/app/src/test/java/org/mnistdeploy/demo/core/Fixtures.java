@@ -10,7 +10,8 @@ final class Fixtures {
                 + "\"input\": {\"name\": \"input\", \"shape\": " + inputShape + ", \"dtype\": \"float32\","
                 + "  \"normalization\": {\"scale\": 255.0, \"mean\": [0.5], \"std\": [0.5]}},"
                 + "\"output\": {\"name\": \"logits\", \"shape\": [\"batch\", 10], \"dtype\": \"float32\"},"
-                + "\"test_vectors\": {\"path\": \"test_vectors.json\", \"sha256\": \"ab\", \"count\": 2},"
+                + "\"test_vectors\": {\"path\": \"test_vectors.json\", \"sha256\": \"ab\", \"count\": 2,"
+                + "  \"quantized_check\": {\"max_flip_rate\": 0.01, \"false_alarm\": 0.001}},"
                 + "\"artifacts\": ["
                 + " {\"name\": \"mlp_onnx_fp32\", \"format\": \"onnx\", \"backend\": \"cpu\", \"quantization\": \"none\","
                 + "  \"pruning\": \"none\", \"path\": " + artifactPath + ", \"sha256\": \"cd\", \"status\": \"ok\"},"
@@ -28,6 +29,21 @@ final class Fixtures {
 
     static String manifest() {
         return manifest("[\"batch\", 1, 28, 28]", "\"mlp_onnx_fp32.onnx\"");
+    }
+
+    /** count 1x1 "images" whose reference logits all pick class 0 (for the flips rule at any count). */
+    static String vectors(int count) {
+        StringBuilder px = new StringBuilder(), labels = new StringBuilder(), logits = new StringBuilder();
+        for (int k = 0; k < count; k++) {
+            String sep = k == 0 ? "" : ",";
+            px.append(sep).append("[").append(k % 256).append("]");
+            labels.append(sep).append("0");
+            logits.append(sep).append("[1.0, 0.0]");
+        }
+        return "{\"count\": " + count + ", \"input_shape\": [1, 1, 1],"
+                + "\"normalization\": {\"scale\": 255.0, \"mean\": [0.5], \"std\": [0.5]},"
+                + "\"labels\": [" + labels + "], \"pixels\": [" + px + "],"
+                + "\"expected_logits\": [" + logits + "], \"tolerance\": {\"fp32_max_abs_diff\": 1e-4}}";
     }
 
     /** Two 2x2 "images" with 3-class logits: enough to exercise parsing and verification. */

@@ -1,0 +1,34 @@
+"""The tools' command lines go through common/config.py: a bad value is one `error:` line and exit 2."""
+from __future__ import annotations
+
+import pytest
+
+from common.errors import run_cli
+from tools import bench, probe
+
+
+def one_error_line(capsys, code: int) -> str:
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: ") and err.count("\n") == 1, (code, err)
+    return err
+
+
+@pytest.mark.parametrize("main, argv, message", [
+    (bench.main, ["--reuse", "maybe"], "reuse must be true or false, got 'maybe'"),
+    (probe.main, ["--rounds", "0"], "rounds must be a positive integer, got 0"),
+    (probe.main, ["--iterations", "1.5"], "iterations must be an integer, got '1.5'"),
+])
+def test_a_bad_value_is_one_line_and_exit_2(capsys, main, argv, message):
+    err = one_error_line(capsys, run_cli(main, argv))  # refused while parsing: nothing is run or written
+    assert message in err
+
+
+def test_bench_reuse_without_an_earlier_run_says_what_to_run(capsys, tmp_path):
+    err = one_error_line(capsys, run_cli(bench.main, ["--reuse", "--out-dir", str(tmp_path)]))
+    assert "run without --reuse first" in err
+
+
+def test_flags_map_onto_the_tool_configs():
+    assert bench.BenchConfig(reuse=True).reuse and probe.ProbeConfig().iterations == 1000
+    with pytest.raises(ValueError, match="rounds"):
+        probe.ProbeConfig(rounds=-1)
