@@ -17,7 +17,7 @@ from runtime.manifest import read_manifest, verified_path
 from tests.conftest import require
 
 
-def x86(artifact, path, images):
+def x86_logits(artifact, path, images):
     """The artifact's logits on x86, computed here (no cpu-target logits to reuse)."""
     return arm64.x86_reference(artifact, path, images, 256, {})[0]
 
@@ -57,7 +57,7 @@ def test_every_onnx_and_pte_artifact_runs_on_arm64_like_on_x86(arm_runs, vectors
     assert {("onnx", "cpu"), ("executorch", "xnnpack"), ("executorch", "portable")} <= kinds
     for name, (artifact, path, result) in arm_runs.items():
         assert result.error is None, (name, result.error)
-        x86 = x86(artifact, path, images)
+        x86 = x86_logits(artifact, path, images)
         diff, agreement, wrong = arm64.parity(result.logits, x86, artifact.quantization)
         if artifact.quantization == "none":
             assert wrong is None, (name, wrong)
@@ -75,11 +75,11 @@ def test_parity_check_catches_a_corrupted_input_and_a_mismatched_artifact(arm_ru
     onnx_artifact, onnx_path, onnx_result = fp32["onnx"]
     # corrupted input: the ARM run saw the images upside down, x86 the real ones
     (flipped,) = arm64_runs.run_on_arm("onnx", [onnx_path], images[:, :, ::-1, :].copy(), count_batches=())
-    _, _, wrong = arm64.parity(flipped.logits, x86(onnx_artifact, onnx_path, images), "none")
+    _, _, wrong = arm64.parity(flipped.logits, x86_logits(onnx_artifact, onnx_path, images), "none")
     assert wrong is not None and "differs from x86" in wrong
     # mismatched artifact: the ARM logits of one artifact against the x86 logits of another
     other = next(a for a, _, _ in arm_runs.values() if a.quantization != "none")
-    x86_other = x86(other, arm_runs[other.name][1], images)
+    x86_other = x86_logits(other, arm_runs[other.name][1], images)
     rows = arm64.artifact_rows(onnx_artifact, onnx_result, x86_other, vectors[1], vectors[1], 1.0, 0.3, "qemu")
     assert [r["status"] for r in rows] == ["failed"] and "differs from x86" in rows[0]["reason"]
 
