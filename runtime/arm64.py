@@ -14,32 +14,19 @@ a latency: emulated wall time is 35-120x native and is never reported.
 """
 from __future__ import annotations
 
-import dataclasses
-import json
 import math
 import subprocess
-import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from export import formats
 from export.verify import predict_all, within_budget
+from runtime.arm64_runs import CACHE, COUNT_BATCHES, COST_PER_BYTE, CPU, REPEATS, ArmResult, Model, run_all
 from runtime.manifest import Artifact, ArtifactError, Manifest, verified_path
 from runtime.measure import selected
 from runtime.rows import describe_artifact, make_row
 
-ROOT = Path(__file__).resolve().parents[1]
-CACHE = ROOT / ".cache" / "arm64"  # written by `make arm64` (native/arm64/setup.sh)
-# A named core: qemu 7.2's `max` CPU computes int8 wrong (its SME emulation; top-1 agreement 0.44
-# measured), Cortex-A76 (ARMv8.2 with dot-product, the big core of many 2019-2022 phones) is correct
-# and bit-identical with qemu 10. native/arm64/cpuinfo describes the same core to the guest.
-CPU = "cortex-a76"
-COUNT_BATCHES = (1, 32)
-REPEATS = 5            # counted calls per batch size (after the runners' own warm-up calls)
-ACCURACY_BATCH = 256   # images per call in the 10k-image pass
-TIMEOUT_S = 1200       # one runner process, all artifacts of its format
 # Parity with the same artifact on x86 (measured on the full test set): fp32 kernels differ only
 # in summation order (1.1e-5 for XNNPACK fp32, 0 for ORT fp32), so fp32 is bounded on the logits.
 # int8 kernels round and saturate differently per CPU (x86 MLAS's u8s8 AVX2 path against ARM's):
@@ -48,17 +35,9 @@ TIMEOUT_S = 1200       # one runner process, all artifacts of its format
 # difference is reported. A wrong build or input disagrees on far more than 2% of the images.
 PARITY_MAX_ABS_DIFF = {"none": 1e-3, "int8-dynamic": math.inf, "int8-static": math.inf}
 PARITY_TOP1 = {"none": 0.999, "int8-dynamic": 0.98, "int8-static": 0.98}  # ARM top-1 == x86 top-1
-# format -> the cpu runtime whose call the ARM runner makes (its row name gets "-aarch64")
+# format -> the cpu runtime whose call the ARM runner makes (its row name gets "-aarch64"); the
+# cpu target's accuracy-pass logits of that runtime are the x86 side of the parity check
 RUNNERS = {"onnx": "onnxruntime-iobinding", "executorch": "executorch-{backend}"}
-
-
-@dataclasses.dataclass(frozen=True)
-class ArmResult:
-    """One artifact's run on ARM: its logits for every image, and guest instructions per marked call."""
-    logits: np.ndarray | None
-    error: str | None
-    markers: dict[int, list[int]]   # batch -> counts of empty marker pairs (the markers' own cost)
-    calls: dict[int, list[int]]     # batch -> counts of marked runtime calls
 
 
 def missing_setup(cache: Path = CACHE) -> str | None:
@@ -74,60 +53,16 @@ def emulator() -> str:
     return f"{version.stdout.splitlines()[0].strip()}, -cpu {CPU}"
 
 
-def runner_command(fmt: str, images: Path, count_batches: tuple[int, ...], counts: Path,
-                   pairs: list[tuple[Path, Path]], cache: Path = CACHE) -> list[str]:
-    """qemu-aarch64 with the counting plugin, running the runner of `fmt` on (model, logits) pairs."""
-    # setarch -R: no address randomization, so buffers have the same alignment in every run (MLAS
-    # and XNNPACK take different paths for unaligned heads); PYTHONHASHSEED: the same dict layouts.
-    qemu = ["setarch", "x86_64", "-R", "qemu-aarch64", "-cpu", CPU, "-L", str(cache / "rootfs"),
-            "-plugin", f"{cache / 'bin' / 'insn_count.so'},out={counts}"]
-    if fmt == "onnx":
-        qemu += ["-E", f"PYTHONPATH={cache / 'site'}", "-E", "PYTHONNOUSERSITE=1", "-E", "PYTHONDONTWRITEBYTECODE=1", "-E", "PYTHONHASHSEED=0",
-                 str(cache / "rootfs" / "usr" / "bin" / "python3.11"), str(cache / "bin" / "ort_runner.py")]
-    else:
-        qemu += [str(cache / "bin" / "pte_runner")]
-    args = [str(images), str(ACCURACY_BATCH), ",".join(map(str, count_batches)), str(REPEATS)]
-    return qemu + args + [str(p) for pair in pairs for p in pair]
+def x86_runtime(artifact: Artifact) -> str:
+    """The cpu runtime the ARM runner of this artifact stands for."""
+    return RUNNERS[artifact.format].format(backend=artifact.backend)
 
 
-def split_counts(counts: list[int], count_batches: tuple[int, ...]):
-    """A model's plugin lines -> (markers, calls) per batch. The runners mark, per batch, W + REPEATS
-    empty pairs then W + REPEATS calls, W being their warm-up; the last REPEATS of each are kept."""
-    markers, calls = {}, {}
-    if not count_batches or not counts or len(counts) % (2 * len(count_batches)):
-        return markers, calls
-    chunk = len(counts) // len(count_batches)
-    for i, b in enumerate(count_batches):
-        empty, called = counts[chunk * i:chunk * i + chunk // 2], counts[chunk * i + chunk // 2:chunk * (i + 1)]
-        markers[b], calls[b] = empty[-REPEATS:], called[-REPEATS:]
-    return markers, calls
-
-
-def run_on_arm(fmt: str, models: list[Path], images: np.ndarray, count_batches: tuple[int, ...] = COUNT_BATCHES,
-               cache: Path = CACHE) -> list[ArmResult]:
-    """All `models` (one format) through one emulated runner process; one result per model, in order."""
-    with tempfile.TemporaryDirectory(prefix="arm64-") as tmp:
-        tmp = Path(tmp)
-        np.ascontiguousarray(images, dtype=np.float32).tofile(tmp / "images.f32")
-        pairs = [(m, tmp / f"{i}.logits") for i, m in enumerate(models)]
-        command = runner_command(fmt, tmp / "images.f32", count_batches, tmp / "counts.txt", pairs, cache)
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S)
-            died = None if done.returncode == 0 else (done.stderr.strip().splitlines() or ["no output"])[-1]
-            lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-        except subprocess.TimeoutExpired:
-            died, lines = f"the runner did not finish within {TIMEOUT_S} s", []
-        counts_path = tmp / "counts.txt"
-        counts = [int(c) for c in counts_path.read_text().split()] if counts_path.exists() else []
-        results = []
-        for i, (model, logits_path) in enumerate(pairs):
-            line = lines[i] if i < len(lines) else {"error": f"runner exited before this model: {died}", "intervals": 0}
-            markers, calls = split_counts(counts[:line["intervals"]], count_batches) if line["error"] is None else ({}, {})
-            counts = counts[line["intervals"]:]
-            ok = line["error"] is None and logits_path.exists()
-            logits = np.fromfile(logits_path, dtype=np.float32).reshape(len(images), -1) if ok else None
-            results.append(ArmResult(logits=logits, error=line["error"], markers=markers, calls=calls))
-        return results
+def cost(artifact: Artifact) -> float:
+    """A guess at the artifact's emulation cost, for the work order only (arm64_runs.COST_PER_BYTE)."""
+    kind = ("fp32" if artifact.quantization == "none" else
+            "portable-int8" if artifact.backend == "portable" else "int8")
+    return COST_PER_BYTE[kind] * (artifact.size_bytes or 0)
 
 
 def parity(arm: np.ndarray, x86: np.ndarray, quantization: str) -> tuple[float, float, str | None]:
@@ -137,15 +72,24 @@ def parity(arm: np.ndarray, x86: np.ndarray, quantization: str) -> tuple[float, 
     diff = float(np.abs(arm - x86).max())
     agreement = float((arm.argmax(1) == x86.argmax(1)).mean())
     bound, top1 = PARITY_MAX_ABS_DIFF[quantization], PARITY_TOP1[quantization]
-    if diff > bound or agreement < top1:
-        return diff, agreement, (f"ARM64 differs from x86: max abs logit diff {diff:.3g} (bound {bound:g}), "
-                                 f"top-1 agreement {agreement:.4f} (bound {top1})")
-    return diff, agreement, None
+    if diff <= bound and agreement >= top1:
+        return diff, agreement, None
+    rules = [f"top-1 agreement {agreement:.4f} (bound {top1})"]  # int8: the only rule (its diff is reported)
+    if math.isfinite(bound):
+        rules.insert(0, f"max abs logit diff {diff:.3g} (bound {bound:g})")
+    return diff, agreement, "ARM64 differs from x86: " + ", ".join(rules)
 
 
-def x86_logits(artifact: Artifact, path: Path, images: np.ndarray) -> np.ndarray:
-    """The same artifact through its x86 runtime, one thread (the cpu target's loader)."""
-    return predict_all(formats.get(artifact.format).load(path, threads=1), images, ACCURACY_BATCH)
+def x86_reference(artifact: Artifact, path: Path, images: np.ndarray, batch: int,
+                  known: dict[tuple[str, str], np.ndarray]) -> tuple[np.ndarray, str]:
+    """The same artifact's logits on x86 at the same batch size, and where they come from: the cpu
+    target's accuracy pass when it ran this runtime on this very file (`known`, keyed by runtime
+    and the manifest's sha256 of the file, which verified_path checked), else computed here."""
+    key = (x86_runtime(artifact), artifact.sha256)
+    if key in known:
+        return known[key], f"the cpu target's accuracy pass ({key[0]})"
+    runner = formats.get(artifact.format).load(path, threads=1)
+    return predict_all(runner, images, batch), f"{artifact.format} loader, 1 thread"
 
 
 def net_count(result: ArmResult, batch: int) -> tuple[int | None, list[str]]:
@@ -164,7 +108,7 @@ def artifact_rows(artifact: Artifact, result: ArmResult, x86: np.ndarray | None,
                   reference_top1: np.ndarray, reference_accuracy: float, budget_pp: float,
                   emulated: str) -> list[dict]:
     """One row per counted batch size (one failed row when the ARM run or the parity check failed)."""
-    runtime = RUNNERS[artifact.format].format(backend=artifact.backend) + "-aarch64"
+    runtime = x86_runtime(artifact) + "-aarch64"
     common = {**describe_artifact(artifact), "runtime": runtime, "target": "arm64", "emulator": emulated}
     if result.error is not None or result.logits is None:
         return [make_row(**common, status="failed", reason=f"ARM64 run failed: {result.error}")]
@@ -183,22 +127,10 @@ def artifact_rows(artifact: Artifact, result: ArmResult, x86: np.ndarray | None,
     return rows
 
 
-def run_all(artifacts: list[Artifact], paths: dict[str, Path], images: np.ndarray) -> dict[str, ArmResult]:
-    """Every artifact on ARM, two emulations at a time (qemu runs a guest thread on one host core).
-    Each format's artifacts are split in two runner processes: emulated float math is slow (~90 s
-    of CPU for an fp32 artifact's 10k images), so the halves keep both cores busy to the end."""
-    jobs = []
-    for fmt in RUNNERS:
-        group = [a for a in artifacts if a.format == fmt]
-        jobs += [(fmt, half) for half in (group[0::2], group[1::2]) if half]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = [(half, pool.submit(run_on_arm, fmt, [paths[a.name] for a in half], images)) for fmt, half in jobs]
-        return {a.name: r for half, future in futures for a, r in zip(half, future.result())}
-
-
-def arm64_rows(manifest: Manifest, cfg, images: np.ndarray, labels: np.ndarray,
-               reference_top1: np.ndarray) -> tuple[list[dict], dict]:
-    """The arm64 target's rows, and what the report says about the emulated device."""
+def arm64_rows(manifest: Manifest, cfg, images: np.ndarray, labels: np.ndarray, reference_top1: np.ndarray,
+               x86_known: dict[tuple[str, str], np.ndarray] | None = None) -> tuple[list[dict], dict]:
+    """The arm64 target's rows, and what the report says about the emulated device. `x86_known`:
+    the cpu target's accuracy-pass logits by (runtime, sha256), reused for the parity check."""
     artifacts = [a for a in manifest.artifacts if a.status == "ok" and a.format in RUNNERS
                  and selected(a.name, cfg.artifacts)]
     missing = missing_setup()
@@ -206,29 +138,34 @@ def arm64_rows(manifest: Manifest, cfg, images: np.ndarray, labels: np.ndarray,
         return [make_row(**describe_artifact(a), target="arm64", status="not measured", reason=missing)
                 for a in artifacts], {"emulator": None, "reason": missing}
     reference_accuracy = float((reference_top1 == labels).mean())
-    emulated, rows = emulator(), []
+    emulated, rows, sources = emulator(), [], set()
     paths, problems = {}, {}
     for a in artifacts:
         try:
             paths[a.name] = verified_path(manifest, a)
         except ArtifactError as e:
             problems[a.name] = str(e)
-    results = run_all([a for a in artifacts if a.name in paths], paths, images)
+    models = [Model(a.name, paths[a.name], a.format, cost(a)) for a in artifacts if a.name in paths]
+    results = run_all(models, images, cfg.accuracy_batch)
     for a in artifacts:
         if a.name in problems:
             rows.append(make_row(**describe_artifact(a), target="arm64", status="failed", reason=problems[a.name]))
             continue
-        result = results[a.name]
-        x86 = x86_logits(a, paths[a.name], images) if result.logits is not None else None
-        rows += artifact_rows(a, result, x86, labels, reference_top1, reference_accuracy,
+        x86 = None
+        if results[a.name].logits is not None:
+            x86, source = x86_reference(a, paths[a.name], images, cfg.accuracy_batch, x86_known or {})
+            sources.add(source)
+        rows += artifact_rows(a, results[a.name], x86, labels, reference_top1, reference_accuracy,
                               manifest.accuracy_budget_pp, emulated)
-    markers = {f"{RUNNERS[a.format].format(backend=a.backend)}-aarch64": min(results[a.name].markers[1])
+    markers = {f"{x86_runtime(a)}-aarch64": min(results[a.name].markers[1])
                for a in artifacts if a.name in results and results[a.name].markers.get(1)}
     device = {"emulator": emulated, "cpu": CPU, "threads": 1, "count_batches": list(COUNT_BATCHES),
               "repeats": REPEATS, "marker_overhead_instructions": markers,
+              "accuracy_batch": cfg.accuracy_batch, "x86_logits": sorted(sources),
               "method": "aarch64 guest instructions per runtime call (qemu plugin native/arm64/insn_count.c): "
                         "the fewest over the repeats less the cost of an empty marker pair, after 3 uncounted "
-                        "and 10 discarded marked calls; one thread; no address randomization. Guest "
+                        "and 10 discarded marked calls, in one process per format that runs only the counts; "
+                        "one thread; no address randomization. Guest "
                         "instructions, not cycles (no caches, no memory latency, no pipeline); emulated wall "
                         "time is not a latency and is not reported"}
     return rows, device

@@ -34,6 +34,7 @@ class Job:
     load: Callable[[int], Runner] | None         # threads -> runner; None when `error` is set
     rss: tuple[str, Path] | None = None          # (runtime, path) for the peak-RSS subprocess
     error: str | None = None                     # why it cannot run (verification failed)
+    sha256: str | None = None                    # the artifact file's (manifest); None: the checkpoint
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,12 +50,19 @@ class Bench:
     threads: tuple[int, ...]     # resolved: 0 already replaced by the core count
     accuracy_batch: int
     peak_rss: bool
+    # (runtime, artifact sha256) -> the accuracy pass's logits, filled by measure_job: the arm64
+    # target's x86 side of its parity check (10k x 10 float32: 0.4 MB each)
+    logits: dict = dataclasses.field(default_factory=dict)
 
 
 def evaluate(runner, images: np.ndarray, labels: np.ndarray, reference_top1: np.ndarray,
              batch: int) -> dict[str, float]:
     """{accuracy, top1_agreement} of one runner, both fractions in 0..1 over all len(images) images."""
-    top1 = predict_all(runner, images, batch).argmax(axis=1)
+    return scores(predict_all(runner, images, batch), labels, reference_top1)
+
+
+def scores(logits: np.ndarray, labels: np.ndarray, reference_top1: np.ndarray) -> dict[str, float]:
+    top1 = logits.argmax(axis=1)
     return {"accuracy": float((top1 == labels).mean()),
             "top1_agreement": float((top1 == reference_top1).mean())}
 
@@ -70,8 +78,8 @@ def target_jobs(target: str, manifest: Manifest, checkpoint: Path,
     every ok artifact with each of its runtimes. Also `not measured` rows: for a runtime that cannot
     run here (no CUDA device), and on cpu for artifacts that export did not produce."""
     own = runners.of_target(target)
-    pairs: list[tuple[str, dict, Path | None, str | None]] = [
-        (name, EAGER_FACTS, checkpoint, None) for name, r in own.items() if r.runs is None]
+    pairs: list[tuple[str, dict, Path | None, str | None, str | None]] = [
+        (name, EAGER_FACTS, checkpoint, None, None) for name, r in own.items() if r.runs is None]
     skipped = []
     for artifact in manifest.artifacts:
         if not selected(artifact.name, wanted):
@@ -89,16 +97,17 @@ def target_jobs(target: str, manifest: Manifest, checkpoint: Path,
                 path = verified_path(manifest, artifact)
             except ArtifactError as e:
                 error = str(e)
-        pairs += [(name, facts, path, error) for name in names]
+        pairs += [(name, facts, path, error, artifact.sha256) for name in names]
     jobs = []
-    for name, facts, path, error in pairs:
+    for name, facts, path, error, sha256 in pairs:
         reason = runners.unavailable(name)
         if reason:
             skipped.append(make_row(**facts, runtime=name, target=target, status="not measured", reason=reason))
         elif error:
-            jobs.append(Job(name, target, facts, None, error=error))
+            jobs.append(Job(name, target, facts, None, error=error, sha256=sha256))
         else:  # peak RSS is a host-memory figure: measured for cpu rows only
-            jobs.append(Job(name, target, facts, _loader(name, path), (name, path) if target == "cpu" else None))
+            jobs.append(Job(name, target, facts, _loader(name, path), (name, path) if target == "cpu" else None,
+                            sha256=sha256))
     return jobs, skipped
 
 
@@ -118,11 +127,13 @@ def measure_job(job: Job, bench: Bench, bar: tqdm) -> tuple[list[dict], dict]:
         return [failed(job, job.error)], {}
     bar.set_description(f"{job.runtime} {job.facts['artifact']}: accuracy")
     try:
-        checked = evaluate(job.load(max(bench.threads)), bench.images, bench.labels,
-                                    bench.reference_top1, bench.accuracy_batch)
+        logits = predict_all(job.load(max(bench.threads)), bench.images, bench.accuracy_batch)
     except Exception as e:  # a runtime that cannot load or run is a failed row, not a crash
         bar.update(steps)
         return [failed(job, f"load or run failed: {one_line(e)}")], {}
+    if job.sha256 and job.target == "cpu":
+        bench.logits[(job.runtime, job.sha256)] = logits
+    checked = scores(logits, bench.labels, bench.reference_top1)
     checked["within_budget"] = within_budget(checked["accuracy"], bench.reference_accuracy, bench.budget_pp)
     flags = [] if checked["within_budget"] else [
         f"over the accuracy budget: {checked['accuracy']:.4f} vs reference {bench.reference_accuracy:.4f} "

@@ -101,7 +101,7 @@ def build_report(cfg: RuntimeConfig, required: tuple[str, ...] = ()) -> tuple[di
         target_rows, devices[target] = device_results.device_rows(target, cfg.device_results_dir, manifest, doc)
         rows += target_rows
     if "arm64" in cfg.targets:
-        target_rows, devices["arm64"] = arm64.arm64_rows(manifest, cfg, images, labels, top1)
+        target_rows, devices["arm64"] = arm64.arm64_rows(manifest, cfg, images, labels, top1, bench.logits)
         rows += target_rows
     reference = {"accuracy": reference_accuracy, "test_count": int(len(labels)), "model": "fp32 PyTorch checkpoint"}
     result = assemble(cfg, manifest, rows, threads, method, overhead, compute_floor, reference, devices, old)

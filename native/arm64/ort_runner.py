@@ -1,9 +1,10 @@
 """The aarch64 ONNX Runtime runner: runs inside the emulated arm64 Python with only numpy and
 onnxruntime's aarch64 wheels on its path (no project code, no torch).
 
-    python3.11 ort_runner.py IMAGES.f32 BATCH COUNT_BATCHES REPEATS MODEL.onnx LOGITS.f32 [...]
+    python3.11 ort_runner.py IMAGES.f32 BATCH COUNT_BATCHES REPEATS [MODEL.onnx LOGITS.f32 ...]
 
-The same protocol as pte_runner.cpp: for each model, all images of IMAGES.f32 (raw float32
+The same protocol as pte_runner.cpp: for each model (from the arguments, or with none there one
+"MODEL<tab>LOGITS" line at a time from stdin until it closes, so one process serves a queue), all images of IMAGES.f32 (raw float32
 [N, 1, 28, 28]) through the session in chunks of BATCH, logits to LOGITS.f32; then for each
 batch size in COUNT_BATCHES, 3 untimed calls, WARM + REPEATS empty marker pairs, and WARM + REPEATS calls
 each between a start and a stop marker (markers.h: umask with a tag in the bits the kernel ignores);
@@ -83,14 +84,21 @@ def run_model(model: str, logits_path: str, images: np.ndarray, batch: int, coun
     return {"model": model, "error": None, "intervals": intervals, "threads": 1}
 
 
+def stdin_pairs():
+    """(model, logits) pairs, one tab-separated line each, as the caller writes them."""
+    for line in iter(sys.stdin.readline, ""):
+        model, logits_path = line.rstrip("\n").split("\t")
+        yield model, logits_path
+
+
 def main(images_path: str, batch: str, count_batches: str, repeats: str, *pairs: str) -> None:
     images = np.fromfile(images_path, dtype=np.float32).reshape(-1, 1, 28, 28)
     batches = [int(b) for b in count_batches.split(",") if b]
-    for model, logits_path in zip(pairs[::2], pairs[1::2]):
+    for model, logits_path in zip(pairs[::2], pairs[1::2]) if pairs else stdin_pairs():
         print(json.dumps(run_model(model, logits_path, images, int(batch), batches, int(repeats))), flush=True)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 7 or len(sys.argv) % 2 == 0:
-        sys.exit("usage: ort_runner.py IMAGES.f32 BATCH COUNT_BATCHES REPEATS MODEL.onnx LOGITS.f32 [...]")
+    if len(sys.argv) < 5 or len(sys.argv) % 2 == 0:
+        sys.exit("usage: ort_runner.py IMAGES.f32 BATCH COUNT_BATCHES REPEATS [MODEL.onnx LOGITS.f32 ...]")
     main(*sys.argv[1:])

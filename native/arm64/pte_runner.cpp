@@ -1,9 +1,11 @@
 // The aarch64 ExecuTorch runner: a .pte file through ExecuTorch's Module API, the path an app
 // takes (load once, forward() per call), with no Python or torch in the process.
 //
-//   pte_runner IMAGES.f32 BATCH COUNT_BATCHES REPEATS MODEL.pte LOGITS.f32 [MODEL.pte LOGITS.f32 ...]
+//   pte_runner IMAGES.f32 BATCH COUNT_BATCHES REPEATS [MODEL.pte LOGITS.f32 ...]
 //
-// IMAGES.f32 holds N images as raw float32 [N, 1, 28, 28]. For each model in turn: all N images
+// IMAGES.f32 holds N images as raw float32 [N, 1, 28, 28]. For each model in turn (from the
+// arguments, or with none there one "MODEL<tab>LOGITS" line at a time from stdin until it closes,
+// so one process serves a queue): all N images
 // go through forward() in chunks of BATCH and their logits are written to LOGITS.f32 (raw float32
 // [N, classes]); then, for each batch size b in COUNT_BATCHES (comma-separated, may be empty):
 // 3 untimed calls, kWarm + REPEATS empty marker pairs (the markers' own cost), then as many forward() calls
@@ -18,6 +20,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -106,9 +109,27 @@ std::string run_model(const char* model_path, const char* logits_path, std::vect
 }
 }  // namespace
 
+// The (model, logits) pairs: the arguments after the first four, or else stdin's lines.
+bool next_pair(int argc, char** argv, int* next_arg, std::string* model, std::string* logits) {
+  if (argc > 5) {
+    if (*next_arg >= argc) return false;
+    *model = argv[*next_arg];
+    *logits = argv[*next_arg + 1];
+    *next_arg += 2;
+    return true;
+  }
+  std::string line;
+  if (!std::getline(std::cin, line)) return false;
+  const size_t tab = line.find('\t');
+  if (tab == std::string::npos) fail("a stdin line is not MODEL<tab>LOGITS: " + line);
+  *model = line.substr(0, tab);
+  *logits = line.substr(tab + 1);
+  return true;
+}
+
 int main(int argc, char** argv) {
-  if (argc < 7 || argc % 2 == 0)
-    fail("usage: pte_runner IMAGES.f32 BATCH COUNT_BATCHES REPEATS MODEL.pte LOGITS.f32 [MODEL.pte LOGITS.f32 ...]");
+  if (argc < 5 || argc % 2 == 0)
+    fail("usage: pte_runner IMAGES.f32 BATCH COUNT_BATCHES REPEATS [MODEL.pte LOGITS.f32 ...]");
   const int batch = std::atoi(argv[2]);
   const int repeats = std::atoi(argv[4]);
   if (batch < 1 || repeats < 1) fail("BATCH and REPEATS must be positive integers");
@@ -122,11 +143,12 @@ int main(int argc, char** argv) {
 
   auto* pool = executorch::extension::threadpool::get_threadpool();
   if (pool == nullptr || !pool->_unsafe_reset_threadpool(1)) fail("cannot set ExecuTorch's threadpool to 1 thread");
-  for (int i = 5; i < argc; i += 2) {
+  int next_arg = 5;
+  for (std::string model, logits; next_pair(argc, argv, &next_arg, &model, &logits);) {
     int intervals = 0;
-    const std::string error = run_model(argv[i], argv[i + 1], images, batch, count_batches, repeats, &intervals);
-    // Paths come from the caller's temp folder: no quotes or backslashes to escape.
-    std::printf("{\"model\": \"%s\", \"error\": %s%s%s, \"intervals\": %d, \"threads\": %zu}\n", argv[i],
+    const std::string error = run_model(model.c_str(), logits.c_str(), images, batch, count_batches, repeats, &intervals);
+    // Paths come from the manifest's folder and the caller's temp folder: no quotes or backslashes to escape.
+    std::printf("{\"model\": \"%s\", \"error\": %s%s%s, \"intervals\": %d, \"threads\": %zu}\n", model.c_str(),
                 error.empty() ? "null" : "\"", error.c_str(), error.empty() ? "" : "\"", intervals,
                 pool->get_thread_count());
     std::fflush(stdout);

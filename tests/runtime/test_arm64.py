@@ -12,9 +12,14 @@ import json
 import numpy as np
 import pytest
 
-from runtime import arm64
+from runtime import arm64, arm64_runs
 from runtime.manifest import read_manifest, verified_path
 from tests.conftest import require
+
+
+def x86_logits(artifact, path, images):
+    """The artifact's logits on x86, computed here (no cpu-target logits to reuse)."""
+    return arm64.x86_reference(artifact, path, images, 256, {})[0]
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +46,7 @@ def arm_runs(ready, manifest_path, vectors):
     for fmt in arm64.RUNNERS:
         group = [a for a in artifacts if a.format == fmt]
         paths = [verified_path(manifest, a) for a in group]
-        for a, p, r in zip(group, paths, arm64.run_on_arm(fmt, paths, vectors[0], count_batches=(1,))):
+        for a, p, r in zip(group, paths, arm64_runs.run_on_arm(fmt, paths, vectors[0], count_batches=(1,))):
             out[a.name] = (a, p, r)
     return out
 
@@ -52,7 +57,7 @@ def test_every_onnx_and_pte_artifact_runs_on_arm64_like_on_x86(arm_runs, vectors
     assert {("onnx", "cpu"), ("executorch", "xnnpack"), ("executorch", "portable")} <= kinds
     for name, (artifact, path, result) in arm_runs.items():
         assert result.error is None, (name, result.error)
-        x86 = arm64.x86_logits(artifact, path, images)
+        x86 = x86_logits(artifact, path, images)
         diff, agreement, wrong = arm64.parity(result.logits, x86, artifact.quantization)
         if artifact.quantization == "none":
             assert wrong is None, (name, wrong)
@@ -69,12 +74,12 @@ def test_parity_check_catches_a_corrupted_input_and_a_mismatched_artifact(arm_ru
     fp32 = {a.format: (a, p, r) for a, p, r in arm_runs.values() if a.quantization == "none" and a.pruning == "none"}
     onnx_artifact, onnx_path, onnx_result = fp32["onnx"]
     # corrupted input: the ARM run saw the images upside down, x86 the real ones
-    (flipped,) = arm64.run_on_arm("onnx", [onnx_path], images[:, :, ::-1, :].copy(), count_batches=())
-    _, _, wrong = arm64.parity(flipped.logits, arm64.x86_logits(onnx_artifact, onnx_path, images), "none")
+    (flipped,) = arm64_runs.run_on_arm("onnx", [onnx_path], images[:, :, ::-1, :].copy(), count_batches=())
+    _, _, wrong = arm64.parity(flipped.logits, x86_logits(onnx_artifact, onnx_path, images), "none")
     assert wrong is not None and "differs from x86" in wrong
     # mismatched artifact: the ARM logits of one artifact against the x86 logits of another
     other = next(a for a, _, _ in arm_runs.values() if a.quantization != "none")
-    x86_other = arm64.x86_logits(other, arm_runs[other.name][1], images)
+    x86_other = x86_logits(other, arm_runs[other.name][1], images)
     rows = arm64.artifact_rows(onnx_artifact, onnx_result, x86_other, vectors[1], vectors[1], 1.0, 0.3, "qemu")
     assert [r["status"] for r in rows] == ["failed"] and "differs from x86" in rows[0]["reason"]
 
@@ -85,7 +90,7 @@ def test_two_counts_of_the_same_artifact_are_equal(arm_runs, vectors):
     (docs/performance.md), so 0.5% there."""
     picks = {(a.format, a.backend): (a, p) for a, p, _ in arm_runs.values() if a.quantization == "none"}
     for (fmt, _), (artifact, path) in picks.items():
-        first, second = (arm64.run_on_arm(fmt, [path], vectors[0][:1], count_batches=(1,))[0] for _ in range(2))
+        first, second = (arm64_runs.run_on_arm(fmt, [path], vectors[0][:1], count_batches=(1,))[0] for _ in range(2))
         one, two = arm64.net_count(first, 1)[0], arm64.net_count(second, 1)[0]
         assert 10_000 < one < 100_000_000, artifact.name
         if fmt == "executorch":
@@ -104,6 +109,9 @@ def test_report_has_a_counted_arm64_row_per_artifact_and_recommends_the_cheapest
         assert r["instructions"] > 0 and r["max_abs_diff_x86"] is not None, r
         assert all(f.startswith("counts vary by") for f in r["flags"]) and (r["runtime"].startswith("onnx") or not r["flags"]), r
         assert "qemu-aarch64 version" in r["emulator"] and arm64.CPU in r["emulator"]
+    # the parity check's x86 side is the cpu target's own accuracy pass of the same files
+    assert report["devices"]["arm64"]["x86_logits"] and all(
+        s.startswith("the cpu target's accuracy pass") for s in report["devices"]["arm64"]["x86_logits"])
     batch1 = [r for r in rows if r["batch"] == 1]
     rec = report["recommendation"]["arm64"]
     assert rec["instructions"] == min(r["instructions"] for r in batch1)
@@ -113,13 +121,13 @@ def test_report_has_a_counted_arm64_row_per_artifact_and_recommends_the_cheapest
 
 def test_split_counts_keeps_the_last_repeats_of_each_batch():
     """The runners mark, per batch, W + REPEATS empty pairs then W + REPEATS calls (W = their warm-up)."""
-    w, r = 10, arm64.REPEATS
+    w, r = 10, arm64_runs.REPEATS
     counts = []
     for base in (100, 3200):
         counts += [9] * w + [7] * r + [base + 50] * w + [base] * r
-    markers, calls = arm64.split_counts(counts, (1, 32))
+    markers, calls = arm64_runs.split_counts(counts, (1, 32))
     assert markers == {1: [7] * r, 32: [7] * r} and calls == {1: [100] * r, 32: [3200] * r}
-    assert arm64.split_counts(counts[:-1], (1, 32)) == ({}, {})  # a truncated run gives no count at all
+    assert arm64_runs.split_counts(counts[:-1], (1, 32)) == ({}, {})  # a truncated run gives no count at all
 
 
 def test_parity_bounds_per_quantization():
@@ -129,6 +137,44 @@ def test_parity_bounds_per_quantization():
     assert "differs from x86" in arm64.parity(x86 + 1e-2, x86, "none")[2]
     assert arm64.parity(x86 + rng.uniform(-0.5, 0.5, x86.shape).astype(np.float32), x86, "int8-static")[2] is None
     assert "differs from x86" in arm64.parity(x86[::-1].copy(), x86, "int8-static")[2]  # answers for other images
+
+
+def test_a_parity_failure_names_only_the_rules_its_quantization_has():
+    rng = np.random.default_rng(1)
+    x86 = rng.standard_normal((1000, 10)).astype(np.float32)
+    int8 = arm64.parity(x86[::-1].copy(), x86, "int8-dynamic")[2]
+    assert int8.startswith("ARM64 differs from x86: top-1 agreement") and "logit diff" not in int8 and "inf" not in int8
+    fp32 = arm64.parity(x86 + 1e-2, x86, "none")[2]
+    assert "max abs logit diff 0.01 (bound 0.001)" in fp32 and "top-1 agreement 1.0000 (bound 0.999)" in fp32
+
+
+def test_x86_logits_are_reused_only_from_the_same_runtime_on_the_same_file(arm_runs, vectors):
+    images = vectors[0]
+    artifact, path, _ = next(v for v in arm_runs.values() if v[0].format == "onnx" and v[0].quantization == "none")
+    other = next(a for a, _, _ in arm_runs.values() if a.sha256 != artifact.sha256)
+    fresh, source = arm64.x86_reference(artifact, path, images, 256, {})
+    assert source == "onnx loader, 1 thread" and fresh.shape == (len(images), 10)
+    planted = np.full_like(fresh, 7.0)  # logits no runtime computed: they show where a result came from
+    runtime = arm64.x86_runtime(artifact)
+    reused, source = arm64.x86_reference(artifact, path, images, 256, {(runtime, artifact.sha256): planted})
+    assert reused is planted and source == f"the cpu target's accuracy pass ({runtime})"
+    for wrong_key in ((runtime, other.sha256), ("onnxruntime", artifact.sha256)):
+        got, source = arm64.x86_reference(artifact, path, images, 256, {wrong_key: planted})
+        assert np.array_equal(got, fresh) and source == "onnx loader, 1 thread", wrong_key
+
+
+def test_the_two_worker_queue_gives_each_artifact_its_own_logits_and_counts(arm_runs, vectors):
+    """Accuracy passes go to whichever worker is free and counts to their own processes: each
+    artifact must still get the logits of its own run (those of a single fresh runner process)."""
+    picks = [v for fmt in arm64.RUNNERS for v in [v for v in arm_runs.values() if v[0].format == fmt][:2]]
+    models = [arm64_runs.Model(a.name, p, a.format, arm64.cost(a)) for a, p, _ in picks]
+    assert {m.fmt for m in models} == {"onnx", "executorch"}
+    results = arm64_runs.run_all(models, vectors[0], 256)
+    assert set(results) == {m.name for m in models}
+    for artifact, _, alone in picks:
+        got = results[artifact.name]
+        assert got.error is None and np.array_equal(got.logits, alone.logits), artifact.name
+        assert sorted(got.calls) == list(arm64_runs.COUNT_BATCHES) and min(got.calls[1]) > 10_000, artifact.name
 
 
 def test_markdown_shows_counts_beside_the_x86_p50_and_recommends_the_fewest():
