@@ -9,7 +9,7 @@ The same protocol as pte_runner.cpp: for each model (from the arguments, or with
 batch size in COUNT_BATCHES, 3 untimed calls, WARM + REPEATS empty marker pairs, and WARM + REPEATS calls
 each between a start and a stop marker (markers.h: umask with a tag in the bits the kernel ignores);
 one JSON line per model. The counted call is `run_with_iobinding` on buffers bound once, ONNX
-Runtime's lowest-overhead Python path (runtime/onnx_fast.py does the same on x86). One intra-op
+Runtime's lowest-overhead Python path (export/onnx.py OrtRunner does the same on x86). One intra-op
 and one inter-op thread. Models share one process because each emulated Python start costs
 seconds.
 """
