@@ -232,9 +232,9 @@ class ExecuTorchRunner:
         output stays at that address; the export verifies every artifact's logits through this
         path, which would catch one that moved."""
         tensor = torch.from_numpy(x.copy())
-        out = self.call((tensor,), False)[0]
-        self.buffers[x.shape] = ((tensor,), tensor.numpy(), out.numpy())
-        return out.numpy().copy()
+        y_view = self.call((tensor,), False)[0].numpy()
+        self.buffers[x.shape] = ((tensor,), tensor.numpy(), y_view)
+        return y_view.copy()
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         try:  # hot path: a float32 batch of a size seen before (casting="no" refuses any other dtype)

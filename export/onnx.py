@@ -206,8 +206,8 @@ class OrtRunner:
     def raw(self, x: np.ndarray):
         """ORT's own call, `session.run` on a feed dict made once, for both modes: I/O binding is this
         runner's way of calling ORT, so its overhead over ORT's own call can be negative."""
-        feeds, names = {self.input_name: check_input(x).copy()}, [self.output_name]
-        return lambda _: self.session.run(names, feeds)
+        feeds = {self.input_name: check_input(x).copy()}
+        return lambda _: self.session.run(self.names, feeds)
 
 
 def load(path: Path, threads: int | None = None, device: str = "cpu", bind: bool = True) -> Runner:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-
 import math
 
 import torch
@@ -67,7 +66,7 @@ TEMPERATURE = 4.0  # softens the teacher's logits so the near-zero classes carry
 def prune(model: MLP, config: Unstructured | Structured, train_set: TensorDataset,
           finetune: FineTune = FineTune()) -> tuple[MLP, list[str]]:
     """A pruned, fine-tuned copy of `model` (which is left untouched) and notes for the manifest."""
-    return _PRUNERS[type(config)](copy.deepcopy(model), model.eval(), config, train_set, finetune)
+    return _PRUNERS[type(config)](copy.deepcopy(model), model, config, train_set, finetune)
 
 
 def _unstructured(model: MLP, teacher: MLP, config: Unstructured, train_set: TensorDataset,
