@@ -12,10 +12,12 @@ SCRIPT = Path(__file__).resolve().parents[2] / "tools" / "ensure_packages.sh"
 
 
 def run(*specs: str, as_nobody: bool = False) -> subprocess.CompletedProcess:
-    cmd = ["bash", str(SCRIPT), *specs]
+    # The script goes in on stdin (`bash -s`): nobody may not be able to enter the checkout's folder
+    # (a clone under `mktemp -d` is root's, mode 0700), and the script never reads its own path.
+    cmd = ["bash", "-s", "--", *specs]
     if as_nobody:  # a user who is neither root nor allowed sudo
         cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *cmd]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    return subprocess.run(cmd, input=SCRIPT.read_text(), capture_output=True, text=True, timeout=60, cwd="/")
 
 
 def test_present_tools_and_paths_install_nothing():
