@@ -80,21 +80,25 @@ class TorchRunner:
 
     The one PyTorch runner: export verifies through it and the report times it (runtime/runners.py,
     the eager checkpoint included). A call is torch.from_numpy (a zero-copy view), the module and
-    .numpy() of its output, with autograd kept out by `guard`: torch.no_grad for the eager baseline
-    (how the training script evaluates); for an artifact, torch.inference_mode only when its output
-    would record gradients (a lite fp32 module's weights ask for them), else nothing: frozen
-    TorchScript and dynamic int8 weights ask for none, and a context manager per call costs
-    ~1-2 us of a 25-40 us call (docs/performance.md). The cheap input checks come first; anything
-    unexpected goes through check_input for its error.
+    .numpy() of its output. Autograd stays out without a context manager per call where the module
+    asks no gradients: frozen TorchScript, dynamic int8 weights, lite modules saved with
+    requires_grad off (torchscript_lite.py) and the eager checkpoint (runners.checkpoint); after a
+    forward that streams 2.5 MB of weights through the caches, a no_grad or inference_mode block
+    measured 6-15 us, not its 0.7 us in a hot loop (docs/performance.md). A module whose output
+    would still record gradients gets torch.inference_mode (one probe call at load). `eager`: the
+    baseline keeps `model(x)` and measures its raw call under torch.no_grad, the training script's
+    way. The cheap input checks come first; anything unexpected goes through check_input for its
+    error.
     """
 
-    def __init__(self, module, device: str = "cpu", guard=None) -> None:
+    def __init__(self, module, device: str = "cpu", eager: bool = False) -> None:
         self.module = module
         self.device = device
-        self.guard = guard if guard is not None else _guard_for(module, device)  # None: no context
+        self.eager = eager
+        self.guard = _guard_for(module, device)  # None: no context
         # A script module's forward is its compiled method: calling it skips nn.Module.__call__'s
         # hook checks (~1 us). The eager baseline keeps model(x), the training script's call.
-        self.forward = module if guard is torch.no_grad else module.forward
+        self.forward = module if eager else module.forward
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         try:  # the cheap checks; torch.from_numpy refuses non-arrays and negative strides
@@ -113,11 +117,11 @@ class TorchRunner:
 
     def raw(self, x: np.ndarray) -> Callable[[np.ndarray], object]:
         """The documented call, `module(tensor)` under an autograd guard (torch.no_grad for the
-        baseline, torch.inference_mode otherwise), on a tensor made once: what predict() adds or
-        saves is measured against it (runtime/compare.py)."""
+        eager baseline, torch.inference_mode otherwise), on a tensor made once: what predict() adds
+        or saves is measured against it (runtime/compare.py)."""
         t = torch.from_numpy(check_input(x).copy()).to(self.device)
         synchronize = torch.cuda.synchronize if self.device != "cpu" else (lambda: None)
-        guard = torch.no_grad if self.guard is torch.no_grad else torch.inference_mode
+        guard = torch.no_grad if self.eager else torch.inference_mode
 
         def call(_: np.ndarray):
             with guard():

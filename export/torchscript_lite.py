@@ -4,9 +4,12 @@ optimize_for_mobile is tried first; in torch builds without XNNPACK compiled int
 one: "Mobile optimization only available with XNNPACK ... Please build with USE_XNNPACK=1") it
 raises, and the module is saved without it; the manifest's notes say so. The module is not
 frozen before saving: a frozen dynamic-quantized module saves its packed weights twice (2x file).
+Its fp32 weights are saved with requires_grad off instead, so the loaded module records no
+autograd and its runner needs no inference_mode block per call (export/torchscript.py TorchRunner).
 """
 from __future__ import annotations
 
+import copy
 import warnings
 from pathlib import Path
 
@@ -27,7 +30,8 @@ recipes = torchscript.recipes  # the same torch.ao dynamic quantization as the .
 
 def build(model: nn.Module, variant: Variant, calib: torch.Tensor, out: Path,
           recipe: QuantRecipe | None = None) -> list[str]:
-    module = scripted(model, variant.quantization, recipe)
+    # A script module shares its parameters with the eager one: switch requires_grad off on a copy.
+    module = scripted(copy.deepcopy(model).requires_grad_(False), variant.quantization, recipe)
     try:
         module = optimize_for_mobile(module)
         notes = ["optimize_for_mobile applied"]

@@ -43,12 +43,13 @@ def artifacts(fmt: str, backend: str | None = None, fp32_only: bool = False) -> 
 
 
 def checkpoint(path: Path, threads: int | None = None, device: str = "cpu") -> Runner:
-    """torch-eager(-cuda), every row's baseline: the fp32 checkpoint (checkpoints/mlp.pt) run as the
-    training script evaluates it, `model(x)` under torch.no_grad()."""
+    """torch-eager(-cuda), every row's baseline: the fp32 checkpoint (checkpoints/mlp.pt) called as
+    the training script evaluates it, `model(x)`, its weights' requires_grad off: autograd records
+    nothing, as under torch.no_grad(), without a context per call."""
     if threads:
         torch.set_num_threads(threads)  # torch's intra-op thread count is per process
     model, _ = load_model(Path(path))
-    return TorchRunner(model.eval().to(device), device, guard=torch.no_grad)
+    return TorchRunner(model.eval().requires_grad_(False).to(device), device, eager=True)
 
 
 TORCH_CALL = "module(tensor) under torch.inference_mode()"

@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 import torch
 
+from export import torchscript_lite
+from export.variant import Variant
 from runtime import harness, peak_rss, runners
 from runtime.config import TARGETS
 from runtime.manifest import read_manifest, verified_path
@@ -43,6 +45,21 @@ def test_each_artifact_runtime_matches_the_checkpoint_and_rejects_bad_input(mani
         with pytest.raises(ValueError, match="N >= 1"):
             runner.predict(np.zeros((0, 1, 28, 28), np.float32))
         np.testing.assert_allclose(runner.predict(x[::-1]), logits[::-1], atol=1e-5, err_msg=name)  # negative strides
+
+
+def test_torch_runners_record_no_autograd_and_need_no_guard_per_call(manifest_path, sample, trained, tmp_path):
+    """The eager checkpoint and the lite fp32 module (saved with requires_grad off) run with no
+    inference_mode block per call, and their outputs carry no autograd history."""
+    paths = dict(runtimes_of_sample(manifest_path, sample))
+    x = np.zeros((2, 1, 28, 28), np.float32)
+    for name, path in [("torch-eager", trained), ("torchscript-lite", paths["torchscript-lite"]),
+                       ("torchscript", paths["torchscript"])]:
+        runner = runners.load(name, path, threads=1)
+        assert runner.guard is None, name
+        assert not runner.forward(torch.from_numpy(x)).requires_grad, name
+    model, _ = load_model(trained)
+    torchscript_lite.build(model, Variant("torchscript-lite", "cpu"), None, tmp_path / "m.ptl")
+    assert all(p.requires_grad for p in model.parameters())  # the export's model can still be fine-tuned
 
 
 def test_iobinding_runner_keeps_outputs_of_earlier_calls(manifest_path, sample):
