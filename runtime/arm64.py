@@ -3,14 +3,14 @@
 Phones are ARM, and ONNX Runtime's MLAS and XNNPACK have separate ARM kernels, so an artifact
 verified on x86 is not verified for a phone. Here each one runs under qemu-user (user-mode
 emulation of one named ARM core) in the arm64 userland that `make arm64` builds in .cache/arm64:
-.onnx through PyPI's aarch64 onnxruntime in the emulated Python (native/arm64/ort_runner.py),
-.pte through native/arm64/pte_runner.cpp linked against the aarch64 executorch wheel's own
-libraries. Each row gives accuracy on the full test set through the ARM build, top-1 agreement
-with the fp32 PyTorch model, the largest logit difference from the same artifact on x86, and the
-cost: aarch64 guest instructions per inference at one thread, counted by a qemu plugin
+.onnx through native/arm64/ort_runner.cpp on ONNX Runtime's C API (the aarch64 onnxruntime wheel's
+libonnxruntime), .pte through native/arm64/pte_runner.cpp linked against the aarch64 executorch
+wheel's own libraries. Each row gives accuracy on the full test set through the ARM build, top-1
+agreement with the fp32 PyTorch model, the largest logit difference from the same artifact on x86,
+and the cost: aarch64 guest instructions per inference at one thread, counted by a qemu plugin
 (native/arm64/insn_count.c) between markers around the runtime call. A count does not move with
-the neighbours' load, so it ranks artifacts where latency on a shared machine cannot. It is not
-a latency: emulated wall time is 35-120x native and is never reported.
+the neighbours' load, so it ranks artifacts where latency on a shared machine cannot. It is not a
+latency: emulated wall time is 35-120x native and is never reported.
 """
 from __future__ import annotations
 
@@ -94,8 +94,8 @@ def x86_reference(artifact: Artifact, path: Path, images: np.ndarray, batch: int
 
 def net_count(result: ArmResult, batch: int) -> tuple[int | None, list[str]]:
     """Instructions per call at `batch`: the fewest of the repeats less the markers' own cost, and a
-    flag when the repeats differ. .pte runs repeat exactly; ONNX Runtime through Python moves by
-    up to ~0.2% between calls and between runs (measured), and its minimum is the steadiest figure."""
+    flag when the repeats differ. Batch-1 calls repeat exactly; ONNX Runtime's batch-32 call now
+    and then takes ~0.1% more than its steady count (measured), so the fewest is the steady figure."""
     calls, markers = result.calls.get(batch), result.markers.get(batch)
     if not calls:
         return None, [f"no instruction count at batch {batch}"]

@@ -1,20 +1,22 @@
 """The arm64 target's emulated processes: qemu-user running native/arm64's runners, two at a time.
 
-Emulated floating point is the whole cost (qemu's TCG does every float multiply-add in software:
-~110 s of CPU for one fp32 artifact's 10k images), so the work is cut in two kinds of job:
+Emulated floating point is the whole cost (qemu's TCG does every float multiply-add in a helper
+call: ~90 s of CPU for one fp32 artifact's 10k images), so the work is cut in two kinds of job:
   accuracy: one artifact's 10k-image pass, no counting. Two workers (this machine's two cores)
             take them longest first from one queue; each worker keeps one runner process per
-            format and feeds it artifacts on stdin, so the emulated Python starts once per worker.
-  count:    the instruction counts of every artifact of one format, in one fresh process, in
-            manifest order, on the first images only. Which artifacts a process ran before
-            moves ONNX Runtime's counts (Python's allocator and caches), so counts come from a
-            process whose history is the same in every run, whatever the queue did.
+            format and feeds it artifacts on stdin.
+  count:    one artifact's instruction counts, in a fresh process of its own, on the first
+            images only. Which artifacts a process ran before moves ONNX Runtime's counts (its
+            allocator's state), so each count comes from a process whose history is the same in
+            every run, whatever the queue did. The runners are native, so a process starts in
+            well under a second.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
 import queue
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -32,11 +34,13 @@ COUNT_BATCHES = (1, 32)
 REPEATS = 5            # counted calls per batch size (after the runners' own warm-up calls)
 WORKERS = 2            # emulations at a time: qemu runs a guest thread on one host core
 TIMEOUT_S = 1200       # one model in one runner process
+MALLOC_TUNABLES = ("glibc.malloc.mmap_threshold=1073741824:glibc.malloc.trim_threshold=1073741824:"
+                   "glibc.malloc.top_pad=268435456")  # bytes: 1 GiB, 1 GiB, 256 MiB
 # Emulated cost per byte of artifact file, only to start the longest jobs first (a wrong guess
 # costs balance at the end, never a result): float weights take 4 bytes and one software float
 # multiply-add each; portable int8 dequantizes and runs float kernels (1 byte, same float work);
 # XNNPACK's and ONNX Runtime's int8 kernels are integer SIMD, ~10x cheaper to emulate (measured:
-# XNNPACK int8 ~8 s of CPU for 10k images against ~110 s for fp32 of the same weights).
+# XNNPACK int8 ~8 s of CPU for 10k images against ~90 s for fp32 of the same weights).
 COST_PER_BYTE = {"fp32": 0.25, "portable-int8": 1.0, "int8": 0.1}
 
 
@@ -58,21 +62,28 @@ class Model:
     cost: float
 
 
+def runner_name(fmt: str) -> str:
+    return "ort_runner" if fmt == "onnx" else "pte_runner"
+
+
 def runner_command(fmt: str, images: Path, batch: int, count_batches: tuple[int, ...], counts: Path | None,
-                   pairs: list[tuple[Path, Path]], cache: Path = CACHE) -> list[str]:
-    """qemu-aarch64 running the runner of `fmt`; with the counting plugin when `counts` is a file
-    for it; the (model, logits) pairs as arguments, or none: the runner then reads them on stdin."""
-    # setarch -R: no address randomization, so buffers have the same alignment in every run (MLAS
-    # and XNNPACK take different paths for unaligned heads); PYTHONHASHSEED: the same dict layouts.
-    qemu = ["setarch", "x86_64", "-R", "qemu-aarch64", "-cpu", CPU, "-L", str(cache / "rootfs")]
+                   pairs: list[tuple[Path, Path]], cache: Path = CACHE, program: Path | None = None) -> list[str]:
+    """qemu-aarch64 running the runner of `fmt` (`program`, else the one in the cache); with the
+    counting plugin when `counts` is a file for it; the (model, logits) pairs as arguments, or
+    none: the runner then reads them on stdin."""
+    # The guest's stack starts with its environment and arguments, and their length moves the
+    # alignment of stack buffers, which moves MLAS's and XNNPACK's counts (a 78-byte variable moved
+    # one ONNX count by 0.4%): env -i gives every run the same, empty environment, and a count
+    # runs with the same relative paths wherever the checkout is (run_on_arm). setarch -R: no
+    # address randomization.
+    # GLIBC_TUNABLES: fixed malloc thresholds; glibc's own move with the sizes freed (mmap threshold)
+    # and the heap's top (trimming), and moved ONNX Runtime's batch-32 counts by up to 3%.
+    cache = cache.resolve()  # the command may run in another folder (run_on_arm)
+    qemu = ["env", "-i", "setarch", "x86_64", "-R", "qemu-aarch64", "-cpu", CPU, "-L", str(cache / "rootfs"),
+            "-E", f"GLIBC_TUNABLES={MALLOC_TUNABLES}"]
     if counts is not None:
         qemu += ["-plugin", f"{cache / 'bin' / 'insn_count.so'},out={counts}"]
-    if fmt == "onnx":
-        qemu += ["-E", f"PYTHONPATH={cache / 'site'}", "-E", "PYTHONNOUSERSITE=1", "-E", "PYTHONDONTWRITEBYTECODE=1",
-                 "-E", "PYTHONHASHSEED=0",
-                 str(cache / "rootfs" / "usr" / "bin" / "python3.11"), str(cache / "bin" / "ort_runner.py")]
-    else:
-        qemu += [str(cache / "bin" / "pte_runner")]
+    qemu += [str(program or cache / "bin" / runner_name(fmt))]
     args = [str(images), str(batch), ",".join(map(str, count_batches)), str(REPEATS)]
     return qemu + args + [str(p) for pair in pairs for p in pair]
 
@@ -97,18 +108,27 @@ def run_on_arm(fmt: str, models: list[Path], images: np.ndarray, count_batches: 
     with tempfile.TemporaryDirectory(prefix="arm64-") as tmp:
         tmp = Path(tmp)
         np.ascontiguousarray(images, dtype=np.float32).tofile(tmp / "images.f32")
-        pairs = [(m, tmp / f"{i}.logits") for i, m in enumerate(models)]
-        counts_path = tmp / "counts.txt"
-        command = runner_command(fmt, tmp / "images.f32", batch, count_batches, counts_path, pairs, cache)
+        # Everything under names relative to `tmp`, the runner included (a link): the guest's stack
+        # holds the same strings wherever the cache, the manifest and the temp folder live.
+        (tmp / "runner").symlink_to((cache / "bin" / runner_name(fmt)).resolve())
+        pairs = []
+        for i, model in enumerate(models):
+            shutil.copyfile(model, tmp / f"{i:03d}{model.suffix}")
+            pairs.append((Path(f"{i:03d}{model.suffix}"), Path(f"{i:03d}.logits")))
+        command = runner_command(fmt, Path("images.f32"), batch, count_batches, Path("counts.txt"), pairs, cache,
+                                 program=Path("./runner"))
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S * max(1, len(models)))
+            done = subprocess.run(command, capture_output=True, text=True, cwd=tmp,
+                                  timeout=TIMEOUT_S * max(1, len(models)))
             died = None if done.returncode == 0 else (done.stderr.strip().splitlines() or ["no output"])[-1]
             lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
         except subprocess.TimeoutExpired:
             died, lines = "the runner did not finish in time", []
+        counts_path = tmp / "counts.txt"
         counts = [int(c) for c in counts_path.read_text().split()] if counts_path.exists() else []
         results = []
-        for i, (model, logits_path) in enumerate(pairs):
+        for i, (model, logits_name) in enumerate(pairs):
+            logits_path = tmp / logits_name
             line = lines[i] if i < len(lines) else {"error": f"runner exited before this model: {died}", "intervals": 0}
             markers, calls = split_counts(counts[:line["intervals"]], count_batches) if line["error"] is None else ({}, {})
             counts = counts[line["intervals"]:]
@@ -155,14 +175,12 @@ class Server:
             self.process.wait()
 
 
-def work_order(models: list[Model], n_images: int) -> list[tuple[str, Model | str]]:
-    """("accuracy", model) for every model and ("count", format) for every format, costliest first."""
+def work_order(models: list[Model], n_images: int) -> list[tuple[str, Model]]:
+    """("accuracy", model) and ("count", model) for every model, costliest first."""
     # the images one model runs in a count process (3 untimed, 10 warm-up and REPEATS counted calls
     # per batch size, after one pass over the first images), against the n_images of its accuracy job
     share = ((3 + 10 + REPEATS) * sum(COUNT_BATCHES) + max(COUNT_BATCHES)) / n_images
-    jobs = [(m.cost, ("accuracy", m)) for m in models]
-    for fmt in sorted({m.fmt for m in models}):
-        jobs.append((share * sum(m.cost for m in models if m.fmt == fmt), ("count", fmt)))
+    jobs = [(m.cost, ("accuracy", m)) for m in models] + [(share * m.cost, ("count", m)) for m in models]
     return [job for _, job in sorted(jobs, key=lambda j: -j[0])]
 
 
@@ -208,10 +226,8 @@ class Pool:
                 except queue.Empty:
                     return
                 if kind == "count":
-                    group = [m for m in self.models if m.fmt == item]
-                    results = run_on_arm(item, [m.path for m in group], self.images[:max(COUNT_BATCHES)],
-                                         batch=self.batch, cache=self.cache)
-                    self.counted.update(zip([m.name for m in group], results))
+                    self.counted[item.name], = run_on_arm(item.fmt, [item.path], self.images[:max(COUNT_BATCHES)],
+                                                          batch=self.batch, cache=self.cache)
                 else:
                     server = servers.setdefault(item.fmt, Server(item.fmt, self.images_path, self.batch,
                                                                  self.tmp, self.cache))

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The ARM64 target's set-up, idempotent, everything under one ignored folder (default .cache/arm64):
-#   rootfs/   an arm64 Debian 12 userland with Python 3.11 (debootstrap's first stage only: its
-#             packages are unpacked on the host with dpkg-deb, so nothing runs under emulation)
-#   wheels/   PyPI's aarch64 wheels of the executorch, onnxruntime and numpy versions in .venv
-#   site/     onnxruntime + numpy for the emulated Python
+#   rootfs/   an arm64 Debian 12 userland: the C and C++ runtime libraries the runners load
+#             (debootstrap's first stage only: its packages are unpacked on the host with
+#             dpkg-deb, so nothing runs under emulation)
+#   wheels/   PyPI's aarch64 wheels of the executorch and onnxruntime versions in .venv
+#   site/     the aarch64 onnxruntime wheel unpacked (its libonnxruntime)
 #   et/       the aarch64 executorch wheel unpacked: its runtime libraries and headers
-#   bin/      pte_runner (aarch64) and insn_count.so (the host qemu's counting plugin)
+#   ort/      onnxruntime_c_api.h (the wheels ship ORT's library, not its header) and lib/, the
+#             aarch64 libonnxruntime.so.1 the runner links
+#   bin/      pte_runner and ort_runner (aarch64), insn_count.so (the host qemu's counting plugin)
 # A step whose output exists is skipped; new versions in .venv re-fetch the wheels.
 #
 # usage: native/arm64/setup.sh PYTHON CACHE_DIR
@@ -21,26 +24,23 @@ bash "$SRC/../../tools/ensure_packages.sh" qemu-user=qemu-aarch64 debootstrap=de
   g++-aarch64-linux-gnu=aarch64-linux-gnu-g++ gcc=gcc
 
 # 1. The userland. --foreign stops before anything runs inside it; the packages are then only
-#    unpacked (maintainer scripts do nothing a Python interpreter needs). ~1 min, ~40 MB download.
-if [[ ! -x "$CACHE/rootfs/usr/bin/python3.11" ]]; then
-  echo "arm64: debootstrap (bookworm, arm64, minbase + python3.11) from $MIRROR"
+#    unpacked (maintainer scripts do nothing the runners need). ~1 min, ~30 MB download.
+if [[ ! -e "$CACHE/rootfs/lib/ld-linux-aarch64.so.1" ]]; then
+  echo "arm64: debootstrap (bookworm, arm64, minbase) from $MIRROR"
   [[ $(id -u) -eq 0 ]] || { echo "error: debootstrap needs root; run: sudo make arm64" >&2; exit 1; }
   rm -rf "$CACHE/rootfs.tmp"
-  debootstrap --arch=arm64 --foreign --variant=minbase --include=python3.11-minimal,libpython3.11-stdlib \
+  debootstrap --arch=arm64 --foreign --variant=minbase \
     bookworm "$CACHE/rootfs.tmp" "$MIRROR" > "$CACHE/debootstrap.log"
   for deb in "$CACHE"/rootfs.tmp/var/cache/apt/archives/*.deb; do dpkg-deb -x "$deb" "$CACHE/rootfs.tmp"; done
   rm -rf "$CACHE"/rootfs.tmp/var/cache/apt/archives/*.deb "$CACHE/rootfs.tmp/debootstrap"
   # qemu-user 7.2 shows the guest the host's x86 /proc/cpuinfo, and onnxruntime's cpuinfo crashes
   # parsing it. qemu -L looks a path up under the prefix first, so this file is what the guest reads.
   cp "$SRC/cpuinfo" "$CACHE/rootfs.tmp/proc/cpuinfo"
-  # The stdlib's bytecode, compiled on the host (same CPython 3.11 bytecode), spares each emulated
-  # start-up a compile.
-  python3 -m compileall -q -j 0 "$CACHE/rootfs.tmp/usr/lib/python3.11" > /dev/null || true
   mv "$CACHE/rootfs.tmp" "$CACHE/rootfs"
 fi
 
 # 2. The aarch64 wheels of exactly the versions the x86 side runs.
-VERSIONS=$("$PY" -c "import importlib.metadata as m; print(' '.join(f'{p}=={m.version(p)}' for p in ('executorch', 'onnxruntime', 'numpy')))")
+VERSIONS=$("$PY" -c "import importlib.metadata as m; print(' '.join(f'{p}=={m.version(p)}' for p in ('executorch', 'onnxruntime')))")
 PLATFORM=(--only-binary=:all: --python-version 3.11 --implementation cp --platform manylinux_2_17_aarch64
           --platform manylinux_2_27_aarch64 --platform manylinux_2_28_aarch64 --platform manylinux_2_36_aarch64)
 if [[ "$(cat "$CACHE/versions.txt" 2>/dev/null)" != "$VERSIONS" ]]; then
@@ -49,16 +49,49 @@ if [[ "$(cat "$CACHE/versions.txt" 2>/dev/null)" != "$VERSIONS" ]]; then
   # shellcheck disable=SC2086
   "$PY" -m pip download -q --no-deps "${PLATFORM[@]}" -d "$CACHE/wheels" $VERSIONS
   "$PY" -m pip install -q --no-deps --no-index --find-links "$CACHE/wheels" "${PLATFORM[@]}" \
-    --target "$CACHE/site" "$(echo "$VERSIONS" | cut -d' ' -f2)" "$(echo "$VERSIONS" | cut -d' ' -f3)"
+    --target "$CACHE/site" "$(echo "$VERSIONS" | cut -d' ' -f2)"
   "$PY" -m pip install -q --no-deps --no-index --find-links "$CACHE/wheels" "${PLATFORM[@]}" \
     --target "$CACHE/et" "$(echo "$VERSIONS" | cut -d' ' -f1)"
   echo "$VERSIONS" > "$CACHE/versions.txt"
 fi
 
-# 3. The runner and the plugin, rebuilt when a source is newer than the binary.
+# 3. ONNX Runtime's C API header. The Go module github.com/yalue/onnxruntime_go carries Microsoft's
+#    onnxruntime_c_api.h (and the onnxruntime_ep_c_api.h it includes) unchanged, ORT_API_VERSION 24
+#    (ORT 1.24; a newer library serves older API versions). The Go module proxy serves it where
+#    GitHub's release downloads are out of reach; it is checked against a pinned sha256.
+ORT_HEADER_ZIP=${ORT_HEADER_ZIP:-https://proxy.golang.org/github.com/yalue/onnxruntime_go/@v/v1.27.0.zip}
+ORT_HEADER_SHA256=5b7c7e6878caa1f1bf5d5acc09bfdd9de4c2f1e1beee1ff5529570139c540cb0
+if [[ ! -f "$CACHE/ort/include/onnxruntime_c_api.h" ]]; then
+  echo "arm64: onnxruntime_c_api.h from $ORT_HEADER_ZIP"
+  mkdir -p "$CACHE/ort/include"
+  curl -fsSL --retry 3 -o "$CACHE/ort/header.zip" "$ORT_HEADER_ZIP"
+  echo "$ORT_HEADER_SHA256  $CACHE/ort/header.zip" | sha256sum -c --quiet - \
+    || { echo "error: $ORT_HEADER_ZIP does not match its pinned sha256; set ORT_HEADER_ZIP to a mirror of it" >&2; exit 1; }
+  # onnxruntime_c_api.h includes onnxruntime_ep_c_api.h: both, written last when all is well.
+  "$PY" - "$CACHE/ort/header.zip" "$CACHE/ort/include" <<'PY'
+import pathlib, sys, zipfile
+archive, out = zipfile.ZipFile(sys.argv[1]), pathlib.Path(sys.argv[2])
+for header in ("onnxruntime_ep_c_api.h", "onnxruntime_c_api.h"):
+    (out / (header + ".tmp")).write_bytes(archive.read(next(n for n in archive.namelist() if n.endswith("/" + header))))
+    (out / (header + ".tmp")).rename(out / header)
+PY
+  rm "$CACHE/ort/header.zip"
+fi
+# The wheel's library is named libonnxruntime.so.<version>; its SONAME is libonnxruntime.so.1.
+mkdir -p "$CACHE/ort/lib"
+ln -sfn "../../site/onnxruntime/capi/$(basename "$(ls "$CACHE"/site/onnxruntime/capi/libonnxruntime.so.1.*)")" \
+  "$CACHE/ort/lib/libonnxruntime.so.1"
+
+# 4. The runners and the plugin, rebuilt when a source is newer than the binary.
 mkdir -p "$CACHE/bin"
 ET="$CACHE/et/executorch"
-if [[ ! -x "$CACHE/bin/pte_runner" || "$SRC/pte_runner.cpp" -nt "$CACHE/bin/pte_runner" || "$SRC/markers.h" -nt "$CACHE/bin/pte_runner" ]]; then
+newer() {  # newer BINARY SOURCE...: the binary is missing or older than a source
+  local binary=$1 source; shift
+  [[ -e "$binary" ]] || return 0
+  for source in "$@"; do [[ "$source" -nt "$binary" ]] && return 0; done
+  return 1
+}
+if newer "$CACHE/bin/pte_runner" "$SRC/pte_runner.cpp" "$SRC/protocol.h" "$SRC/markers.h"; then
   echo "arm64: building pte_runner against $ET"
   # Defines and include dirs as the wheel's lib/cmake/executorch/executorch-config.cmake states them.
   # --no-as-needed keeps the kernel libraries, which register their operators when loaded.
@@ -70,10 +103,15 @@ if [[ ! -x "$CACHE/bin/pte_runner" || "$SRC/pte_runner.cpp" -nt "$CACHE/bin/pte_
     -lexecutorch_threadpool -Wl,--as-needed -Wl,-rpath,'$ORIGIN/../et/executorch/lib'
   mv "$CACHE/bin/pte_runner.tmp" "$CACHE/bin/pte_runner"
 fi
-if [[ ! -f "$CACHE/bin/insn_count.so" || "$SRC/insn_count.c" -nt "$CACHE/bin/insn_count.so" || "$SRC/markers.h" -nt "$CACHE/bin/insn_count.so" ]]; then
+if newer "$CACHE/bin/ort_runner" "$SRC/ort_runner.cpp" "$SRC/protocol.h" "$SRC/markers.h"; then
+  echo "arm64: building ort_runner against $CACHE/ort"
+  aarch64-linux-gnu-g++ -std=c++17 -O2 -Wall -I"$CACHE/ort/include" -I"$SRC" "$SRC/ort_runner.cpp" \
+    -o "$CACHE/bin/ort_runner.tmp" -L"$CACHE/ort/lib" -l:libonnxruntime.so.1 -Wl,-rpath,'$ORIGIN/../ort/lib'
+  mv "$CACHE/bin/ort_runner.tmp" "$CACHE/bin/ort_runner"
+fi
+if newer "$CACHE/bin/insn_count.so" "$SRC/insn_count.c" "$SRC/markers.h"; then
   echo "arm64: building the qemu plugin insn_count.so"
   gcc -std=c11 -O2 -Wall -Wextra -shared -fPIC -I"$SRC" "$SRC/insn_count.c" -o "$CACHE/bin/insn_count.so.tmp"
   mv "$CACHE/bin/insn_count.so.tmp" "$CACHE/bin/insn_count.so"
 fi
-cp "$SRC/ort_runner.py" "$CACHE/bin/ort_runner.py"
 touch "$CACHE/ready"
