@@ -164,10 +164,10 @@ def arm64_rows(manifest: Manifest, cfg, images: np.ndarray, labels: np.ndarray, 
               "accuracy_batch": cfg.accuracy_batch, "x86_logits": sorted(sources),
               "method": "aarch64 guest instructions per runtime call (qemu plugin native/arm64/insn_count.c): "
                         "the fewest over the repeats less the cost of an empty marker pair, after 3 uncounted "
-                        "and 10 discarded marked calls, in one process per format that runs only the counts; "
-                        "one thread; no address randomization. Guest "
-                        "instructions, not cycles (no caches, no memory latency, no pipeline); emulated wall "
-                        "time is not a latency and is not reported"}
+                        "and 10 discarded marked calls, in a fresh process per artifact that runs only its counts "
+                        "(empty environment, fixed malloc thresholds, paths relative to its temp folder); one "
+                        "thread; no address randomization. Guest instructions, not cycles (no caches, no memory "
+                        "latency, no pipeline); emulated wall time is not a latency and is not reported"}
     return rows, device
 
 
