@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from export.variant import FLOAT32, INPUT_SHAPE, LAYERS, QuantRecipe, Runner, Unsupported, Variant, check_input
+from export.variant import FLOAT32, IMAGE_STRIDES, INPUT_SHAPE, LAYERS, QuantRecipe, Runner, Unsupported, Variant, check_input
 
 FORMAT = "torchscript"
 BACKENDS = ("cpu",)
@@ -87,8 +87,8 @@ class TorchRunner:
     measured 6-15 us, not its 0.7 us in a hot loop (docs/performance.md). A module whose output
     would still record gradients gets torch.inference_mode (one probe call at load). `eager`: the
     baseline keeps `model(x)` and measures its raw call under torch.no_grad, the training script's
-    way. The cheap input checks come first; anything unexpected goes through check_input for its
-    error.
+    way. The cheap input checks (dtype and strides) come first; anything unexpected goes through
+    check_input for its error.
     """
 
     def __init__(self, module, device: str = "cpu", eager: bool = False) -> None:
@@ -101,19 +101,23 @@ class TorchRunner:
         self.forward = module if eager else module.forward
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        try:  # the cheap checks; torch.from_numpy refuses non-arrays and negative strides
-            if x.dtype is not FLOAT32 or x.shape[1:] != INPUT_SHAPE or not x.shape[0]:
+        try:  # the cheap checks (IMAGE_STRIDES); torch.from_numpy refuses non-arrays
+            if x.dtype is not FLOAT32 or x.strides != IMAGE_STRIDES or not len(x):
                 raise TypeError
             tensor = torch.from_numpy(x)  # a zero-copy view
         except Exception:  # check_input raises with what is wrong and the fix, else hands back a usable array
             tensor = torch.from_numpy(check_input(x))
-        if self.device != "cpu":  # .cpu() copies the logits back, which waits for the kernel
-            with (self.guard or contextlib.nullcontext)():
-                return self.forward(tensor.to(self.device)).cpu().numpy()
-        if self.guard is None:
-            return self.forward(tensor).numpy()
-        with self.guard():
-            return self.forward(tensor).numpy()
+        try:
+            if self.device != "cpu":  # .cpu() copies the logits back, which waits for the kernel
+                with (self.guard or contextlib.nullcontext)():
+                    return self.forward(tensor.to(self.device)).cpu().numpy()
+            if self.guard is None:
+                return self.forward(tensor).numpy()
+            with self.guard():
+                return self.forward(tensor).numpy()
+        except RuntimeError:  # a view the cheap checks let through: check_input names its shape
+            check_input(x)
+            raise
 
     def raw(self, x: np.ndarray) -> Callable[[np.ndarray], object]:
         """The documented call, `module(tensor)` under an autograd guard (torch.no_grad for the

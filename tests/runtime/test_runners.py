@@ -44,6 +44,8 @@ def test_each_artifact_runtime_matches_the_checkpoint_and_rejects_bad_input(mani
             runner.predict(x.astype(">f4"))
         with pytest.raises(ValueError, match="N >= 1"):
             runner.predict(np.zeros((0, 1, 28, 28), np.float32))
+        with pytest.raises(ValueError, match=r"got \[4, 1, 27, 28\]"):  # a cropped view keeps the strides
+            runner.predict(x[:, :, :27, :])
         np.testing.assert_allclose(runner.predict(x[::-1]), logits[::-1], atol=1e-5, err_msg=name)  # negative strides
 
 
