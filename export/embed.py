@@ -164,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"embedded {', '.join(done)} into {cfg.assets_dir} (ONNX ones also into {cfg.web_dir})")
     return 0
 
+
 if __name__ == "__main__":
     with contextlib.suppress(BrokenPipeError):
         sys.exit(run_cli(main))

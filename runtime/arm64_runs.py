@@ -127,7 +127,7 @@ def run_on_arm(fmt: str, models: list[Path], images: np.ndarray, count_batches: 
         counts_path = tmp / "counts.txt"
         counts = [int(c) for c in counts_path.read_text().split()] if counts_path.exists() else []
         results = []
-        for i, (model, logits_name) in enumerate(pairs):
+        for i, (_, logits_name) in enumerate(pairs):
             logits_path = tmp / logits_name
             line = lines[i] if i < len(lines) else {"error": f"runner exited before this model: {died}", "intervals": 0}
             markers, calls = split_counts(counts[:line["intervals"]], count_batches) if line["error"] is None else ({}, {})

@@ -69,7 +69,7 @@ def candidates(manifest_path: Path, checkpoint: Path) -> dict[str, object]:
             return model(torch.from_numpy(check_input(x))).numpy()
 
     out = {
-        "torch eager, inference_mode instead of no_grad": Call(inference_mode),
+        "torch eager under inference_mode (the baseline runs without a context)": Call(inference_mode),
         "numpy forward (no runtime)": numpy_forward(model),
         "torchscript fp32": runners.load("torchscript", path["mlp_torchscript_fp32"], 1),
         "ORT session.run, default options": ort_run(path["mlp_onnx_fp32"], ort.SessionOptions()),

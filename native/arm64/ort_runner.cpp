@@ -123,7 +123,7 @@ std::string load(const std::string& path, std::vector<float>& images, protocol::
   if (error.empty()) error = io(onnx->session, &onnx->input_name, &onnx->output_name, &onnx->classes);
   if (!error.empty()) return error;
   model->call = [onnx](int first, int size) { return onnx->call(first, size); };
-  model->logits = [onnx] { return static_cast<const float*>(onnx->logits.data()); };
+  model->logits = [onnx] { return onnx->logits.data(); };
   model->classes = [onnx] { return onnx->classes; };
   return "";
 }

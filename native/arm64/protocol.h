@@ -16,6 +16,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -42,7 +43,7 @@ constexpr int kWarm = 10;
 inline void marker(unsigned command, mode_t mask) { umask(MARKER_ARG(command, mask)); }
 
 // The runner's per-model work. `call(first, size)` runs images [first, first + size) and returns
-// "" or what went wrong; `logits(first, size)` is the output of the last call.
+// "" or what went wrong; `logits()` is the last call's output, [size, classes()] floats.
 struct Model {
   std::function<std::string(int first, int size)> call;
   std::function<const float*()> logits;
