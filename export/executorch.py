@@ -36,7 +36,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from common.errors import UserError
-from export.variant import INPUT_SHAPE, QuantRecipe, Runner, Unsupported, Variant, check_input
+from export.variant import BOUND_SHAPES, INPUT_SHAPE, QuantRecipe, Runner, Unsupported, Variant, check_input
 from train import data
 
 FORMAT = "executorch"
@@ -209,8 +209,9 @@ class ExecuTorchRunner:
     executorch.runtime documents `Method.execute(inputs)`; it calls the pybinding
     `ExecuTorchMethod(inputs, clone_outputs=True)`, which copies every output into a newly
     allocated tensor: at batch 1 a few microseconds of a ~10-20 us int8 inference. Per batch size
-    this runner allocates once an input tensor (filled by np.copyto through its numpy view) and a
-    numpy view of the program's planned output memory; a call copies the images in, runs with
+    (of the last BOUND_SHAPES sizes) this runner allocates once an input tensor (filled by
+    np.copyto through its numpy view) and a numpy view of the program's planned output memory; a
+    call copies the images in, runs with
     clone_outputs=False and copies the logits out (40 bytes per image, so the caller keeps them
     while the next call overwrites the planned memory). The buffer lookup (shape) and
     np.copyto(casting="no") (dtype) validate the input; anything unexpected goes through
@@ -233,6 +234,8 @@ class ExecuTorchRunner:
         path, which would catch one that moved."""
         tensor = torch.from_numpy(x.copy())
         y_view = self.call((tensor,), False)[0].numpy()
+        if len(self.buffers) >= BOUND_SHAPES:
+            del self.buffers[next(iter(self.buffers))]  # the oldest batch size
         self.buffers[x.shape] = ((tensor,), tensor.numpy(), y_view)
         return y_view.copy()
 

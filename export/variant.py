@@ -35,6 +35,9 @@ FLOAT32 = np.dtype(np.float32)  # native float32; dtypes are singletons, so `x.d
 # x.shape right after a forward (docs/performance.md). Only a view cut from such an array matches
 # them with another shape; the model then fails on it and check_input names the shape.
 IMAGE_STRIDES = (4 * 28 * 28, 4 * 28 * 28, 4 * 28, 4)
+# Runners that bind buffers per batch size (ORT I/O binding, ExecuTorch) keep those of at most this
+# many sizes, dropping the oldest: a server called with ever-new batch sizes stays bounded in memory.
+BOUND_SHAPES = 8
 
 
 class Unsupported(Exception):

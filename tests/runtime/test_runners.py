@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from export import torchscript_lite
-from export.variant import Variant
+from export.variant import BOUND_SHAPES, Variant
 from runtime import harness, peak_rss, runners
 from runtime.config import TARGETS
 from runtime.manifest import read_manifest, verified_path
@@ -58,10 +58,25 @@ def test_torch_runners_record_no_autograd_and_need_no_guard_per_call(manifest_pa
                        ("torchscript", paths["torchscript"])]:
         runner = runners.load(name, path, threads=1)
         assert runner.guard is None, name
-        assert not runner.forward(torch.from_numpy(x)).requires_grad, name
+        assert not runner.module(torch.from_numpy(x)).requires_grad, name
     model, _ = load_model(trained)
     torchscript_lite.build(model, Variant("torchscript-lite", "cpu"), None, tmp_path / "m.ptl")
     assert all(p.requires_grad for p in model.parameters())  # the export's model can still be fine-tuned
+
+
+def test_runners_that_bind_per_batch_size_keep_a_bounded_number_of_sizes(manifest_path, sample):
+    """ORT I/O binding and ExecuTorch keep buffers for the last BOUND_SHAPES batch sizes only, and a
+    size whose buffers were dropped binds anew with the same logits."""
+    x = np.random.default_rng(1).standard_normal((BOUND_SHAPES + 3, 1, 28, 28)).astype(np.float32)
+    paths = dict(runtimes_of_sample(manifest_path, sample))
+    for name, buffers in [("onnxruntime-iobinding", "bound"), ("executorch-xnnpack", "buffers")]:
+        runner = runners.load(name, paths[name], threads=1)
+        first = runner.predict(x[:1])
+        for n in range(2, BOUND_SHAPES + 3):
+            runner.predict(x[:n])
+        assert len(getattr(runner, buffers)) == BOUND_SHAPES, name
+        assert (1, 1, 28, 28) not in getattr(runner, buffers), name
+        np.testing.assert_array_equal(runner.predict(x[:1]), first, err_msg=name)
 
 
 def test_iobinding_runner_keeps_outputs_of_earlier_calls(manifest_path, sample):
