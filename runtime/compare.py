@@ -18,7 +18,7 @@ from common.errors import one_line
 from runtime import harness, runners, stats
 
 CANDIDATES = 6       # fastest rows (by their own p50, timed minutes apart) re-timed against the baseline
-RATIO_ROUNDS = 40    # the 95% interval of a median over 40 rounds spans its 14th..27th smallest values
+RATIO_ROUNDS = 200   # the 95% interval of a median over 200 rounds spans its 86th..115th smallest values
 BASELINE = "torch-eager"
 
 

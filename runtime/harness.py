@@ -124,8 +124,9 @@ def interleaved(calls: dict[str, Callable[[np.ndarray], object]], x: np.ndarray,
 
 # Rounds of the interleaved comparisons below. Calls per round: a fifth of the method's batch-1
 # iterations (200 of a full report's 1000), so the two sides alternate every few milliseconds.
-# 30 rounds: a 95% interval of a median over 30 values spans their 10th..21st smallest.
-OVERHEAD_ROUNDS = 30
+# 100 rounds (1-2 s per runtime): a 95% interval of a median over 100 values spans their
+# 40th..61st smallest; with 30 the median of a 3 us overhead moved by about 1 us between runs.
+OVERHEAD_ROUNDS = 100
 
 
 def calls_per_round(method: Method) -> int:
