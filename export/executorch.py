@@ -211,13 +211,12 @@ class ExecuTorchRunner:
     allocated tensor: at batch 1 a few microseconds of a ~10-20 us int8 inference. Per batch size
     (of the last BOUND_SHAPES sizes) this runner allocates once an input tensor (filled by
     np.copyto through its numpy view) and a numpy view of the program's planned output memory; a
-    call copies the images in, runs with
-    clone_outputs=False and copies the logits out (40 bytes per image, so the caller keeps them
-    while the next call overwrites the planned memory). The buffer lookup (shape) and
-    np.copyto(casting="no") (dtype) validate the input; anything unexpected goes through
-    check_input for its error. A batch over the planned bound runs in chunks. Python work right
-    after a native call runs on cold caches (np.copyto: 0.7 us alone, 1.7 us right after the
-    call), so every operation per call counts (docs/performance.md).
+    call copies the images in, runs with clone_outputs=False and copies the logits out (40 bytes
+    per image, so the caller keeps them while the next call overwrites the planned memory). The
+    buffer lookup (shape) and np.copyto(casting="no") (dtype) validate the input; anything
+    unexpected goes through check_input for its error. A batch over the planned bound runs in
+    chunks. Python work right after a native call runs on cold caches (np.copyto: 0.7 us alone,
+    1.7 us right after the call), so every operation per call counts (docs/performance.md).
     """
 
     def __init__(self, program, method, max_batch: int) -> None:

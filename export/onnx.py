@@ -161,9 +161,9 @@ class OrtRunner:
     microseconds of a ~15-60 us batch-1 inference. With I/O binding the input and output buffers of
     each batch size (of the last BOUND_SHAPES sizes) are allocated and bound once (OrtValues viewing
     numpy arrays); a call copies x into the input buffer, runs, and returns a copy of the output
-    buffer (40 bytes per image; the next call would overwrite it). On CUDA the bound buffers stay in host memory: run_with_iobinding
-    copies them to and from the device inside the call, which waits for the GPU. The report times
-    both calls side by side (docs/performance.md).
+    buffer (40 bytes per image; the next call would overwrite it). On CUDA the bound buffers stay
+    in host memory: run_with_iobinding copies them to and from the device inside the call, which
+    waits for the GPU. The report times both calls side by side (docs/performance.md).
 
     The bound call goes to the C++ session behind `InferenceSession.run_with_iobinding`
     (`session._sess`): the Python wrapper only adds WebGPU graph-capture bookkeeping, which a CPU or
