@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from common.files import sha256_file
+from runtime import compare
 from runtime.__main__ import main
 from runtime.manifest import read_manifest
 
@@ -52,7 +53,7 @@ def test_report_has_runner_overheads_the_interleaved_ratio_and_both_floors(quick
         assert o["overhead_ci95"][0] <= o["overhead_us"] <= o["overhead_ci95"][1]
         assert o["bound_us"] == max(1.0, 0.1 * o["raw_p50_us"])
     interleaved = report["interleaved_ratio"]
-    assert 1 <= len(interleaved["candidates"]) <= 6 and interleaved["rounds"] == 40
+    assert 1 <= len(interleaved["candidates"]) <= compare.CANDIDATES and interleaved["rounds"] == compare.RATIO_ROUNDS
     for c in interleaved["candidates"]:
         low, high = c["ratio_ci95"]
         assert 0 < low <= c["ratio"] <= high
