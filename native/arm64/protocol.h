@@ -98,6 +98,25 @@ inline std::string run_model(Model& model, const char* logits_path, int n, int b
   return "";
 }
 
+// `text` as a JSON string: a model's path may hold quotes or backslashes, and ONNX Runtime's
+// error messages quote the path.
+inline std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (const unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+      out += escaped;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + '"';
+}
+
 // The (model, logits) pairs: the arguments after the first four, or else stdin's lines.
 inline bool next_pair(const char* runner, int argc, char** argv, int* next_arg, std::string* model,
                       std::string* logits) {
@@ -140,9 +159,8 @@ inline int serve(const char* runner, int argc, char** argv, const Loader& load, 
     Model model;
     std::string error = load(path, images, &model);
     if (error.empty()) error = run_model(model, logits.c_str(), n, batch, count_batches, repeats, &intervals);
-    // Paths come from the manifest's folder and the caller's temp folder: no quotes or backslashes to escape.
-    std::printf("{\"model\": \"%s\", \"error\": %s%s%s, \"intervals\": %d, \"threads\": %d}\n", path.c_str(),
-                error.empty() ? "null" : "\"", error.c_str(), error.empty() ? "" : "\"", intervals, threads);
+    std::printf("{\"model\": %s, \"error\": %s, \"intervals\": %d, \"threads\": %d}\n", json_string(path).c_str(),
+                error.empty() ? "null" : json_string(error).c_str(), intervals, threads);
     std::fflush(stdout);
   }
   return 0;

@@ -1,9 +1,9 @@
 """The arm64 target on real artifacts under qemu-user: parity with x86 on the test vectors, the parity
 check catching wrong results, repeatable instruction counts, and the report's arm64 rows.
 
-Needs `make arm64` (qemu-user, the arm64 userland, the aarch64 wheels, the runner and the plugin);
-`make test` runs it first. Emulation is slow (an emulated Python start-up takes seconds), so the
-runs are few: one runner process per format holds all of that format's artifacts.
+Needs `make arm64` (qemu-user, the arm64 userland, the aarch64 wheels, the runners and the plugin);
+`make test` runs it first. Emulated floating point is slow (seconds per fp32 artifact on the test
+vectors), so the runs are few: one runner process per format holds all of that format's artifacts.
 """
 from __future__ import annotations
 
@@ -85,14 +85,31 @@ def test_parity_check_catches_a_corrupted_input_and_a_mismatched_artifact(arm_ru
 
 
 def test_two_counts_of_the_same_artifact_are_equal(arm_runs, vectors):
-    """Two fresh processes count the same call on the same image: the same count, to the
-    instruction, for ONNX Runtime and for ExecuTorch (XNNPACK and portable)."""
+    """Two fresh processes count the same call on the same image: every repeat the same count, to
+    the instruction, for ONNX Runtime and for ExecuTorch (XNNPACK and portable)."""
     picks = {(a.format, a.backend): (a, p) for a, p, _ in arm_runs.values() if a.quantization == "none"}
     for (fmt, _), (artifact, path) in picks.items():
         first, second = (arm64_runs.run_on_arm(fmt, [path], vectors[0][:1], count_batches=(1,))[0] for _ in range(2))
         one, two = arm64.net_count(first, 1)[0], arm64.net_count(second, 1)[0]
         assert 10_000 < one < 100_000_000, artifact.name
-        assert one == two, (artifact.name, first, second)
+        assert len(set(first.calls[1] + second.calls[1])) == 1 and one == two, (artifact.name, first, second)
+
+
+def test_a_runner_line_is_json_whatever_the_path_and_the_error_hold(ready, vectors, tmp_path):
+    """A manifest's folder may have quotes or backslashes in its name, and ONNX Runtime's error
+    messages quote the path: the runner's line escapes them, so the error comes back as a string."""
+    folder = tmp_path / 'a "quoted" \\ folder'
+    folder.mkdir()
+    np.ascontiguousarray(vectors[0][:1]).tofile(tmp_path / "images.f32")
+    for fmt, suffix in (("onnx", ".onnx"), ("executorch", ".pte")):
+        model = folder / f"broken{suffix}"
+        model.write_bytes(b"not a model")
+        server = arm64_runs.Server(fmt, tmp_path / "images.f32", 1, tmp_path, arm64_runs.CACHE)
+        try:
+            error = server.run(model, tmp_path / f"{fmt}.logits")
+        finally:
+            server.close()
+        assert isinstance(error, str) and error and not error.startswith("runner exited"), (fmt, error)
 
 
 def test_report_has_a_counted_arm64_row_per_artifact_and_recommends_the_cheapest(ready, quick_report, sample):
