@@ -3,8 +3,7 @@
  * A marker is a umask(2) call whose argument carries MARKER_MAGIC in bits 16-31 and the command
  * in bits 12-15. The kernel keeps only bits 0-8 (the permission mask), so a marker leaves the
  * process's umask as it was when bits 0-8 hold the current mask. umask never fails and is
- * otherwise called once at most by a runner, so a marker cannot be mistaken for real work.
- * ort_runner.py writes the same numbers in Python. */
+ * otherwise called once at most by a runner, so a marker cannot be mistaken for real work. */
 #pragma once
 
 #define MARKER_SYSCALL_AARCH64 166 /* __NR_umask on aarch64 (asm-generic/unistd.h) */

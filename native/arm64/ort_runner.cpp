@@ -5,8 +5,8 @@
 // The session is set up as export/onnx.py session_options() does on x86 (all graph
 // optimizations, sequential, one intra-op and one inter-op thread), and a call is
 // RunWithBinding on an input and an output bound once per chunk: the C call behind the x86
-// runner's run_with_iobinding. An emulated Python around the same call moved its counts by up
-// to 0.5% from run to run (its allocator's state); this process has nothing else running.
+// runner's run_with_iobinding. Nothing else runs in this process: other work's allocator state
+// would move the counts (up to 0.5% measured, docs/performance.md).
 //
 // The wheel ships the library but not its header: onnxruntime_c_api.h comes from a pinned copy
 // (native/arm64/setup.sh). The C API is versioned: a library serves every older ORT_API_VERSION.
