@@ -30,11 +30,6 @@ QUANTIZATIONS = ("none", "int8-dynamic", "int8-static")
 PRUNINGS = ("none", "unstructured", "structured")
 INPUT_SHAPE = (1, 28, 28)  # per image, NCHW without N
 FLOAT32 = np.dtype(np.float32)  # native float32; dtypes are singletons, so `x.dtype is FLOAT32` is the cheapest exact check
-# The strides of a C-contiguous float32 [N, 1, 28, 28], whatever N: beside `x.dtype is FLOAT32`, one
-# tuple compare checks the trailing shape and the layout, ~0.5-0.8 us cheaper per call than slicing
-# x.shape right after a forward (docs/performance.md). Only a view cut from such an array matches
-# them with another shape; the model then fails on it and check_input names the shape.
-IMAGE_STRIDES = (4 * 28 * 28, 4 * 28 * 28, 4 * 28, 4)
 # Runners that bind buffers per batch size (ORT I/O binding, ExecuTorch) keep those of at most this
 # many sizes, dropping the oldest: a server called with ever-new batch sizes stays bounded in memory.
 BOUND_SHAPES = 8

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from export import torchscript_lite
+from export.torchscript import BUFFERED_BATCH
 from export.variant import BOUND_SHAPES, Variant
 from runtime import harness, peak_rss, runners
 from runtime.config import TARGETS
@@ -47,6 +48,8 @@ def test_each_artifact_runtime_matches_the_checkpoint_and_rejects_bad_input(mani
         with pytest.raises(ValueError, match=r"got \[4, 1, 27, 28\]"):  # a cropped view keeps the strides
             runner.predict(x[:, :, :27, :])
         np.testing.assert_allclose(runner.predict(x[::-1]), logits[::-1], atol=1e-5, err_msg=name)  # negative strides
+        tagged = x.astype(np.dtype(np.float32, metadata={"unit": "normalized pixel"}))  # equal to float32, not the same object
+        np.testing.assert_allclose(runner.predict(tagged), logits, atol=1e-5, err_msg=name)
 
 
 def test_torch_runners_record_no_autograd_and_need_no_guard_per_call(manifest_path, sample, trained, tmp_path):
@@ -66,8 +69,9 @@ def test_torch_runners_record_no_autograd_and_need_no_guard_per_call(manifest_pa
 
 def test_runners_that_bind_per_batch_size_keep_a_bounded_number_of_sizes(manifest_path, sample):
     """ORT I/O binding and ExecuTorch keep buffers for the last BOUND_SHAPES batch sizes only, and a
-    size whose buffers were dropped binds anew with the same logits."""
-    x = np.random.default_rng(1).standard_normal((BOUND_SHAPES + 3, 1, 28, 28)).astype(np.float32)
+    size whose buffers were dropped binds anew with the same logits. The torch runners keep input
+    buffers for batches up to BUFFERED_BATCH only; larger ones run zero-copy."""
+    x = np.random.default_rng(1).standard_normal((max(BOUND_SHAPES, BUFFERED_BATCH) + 3, 1, 28, 28)).astype(np.float32)
     paths = dict(runtimes_of_sample(manifest_path, sample))
     for name, buffers in [("onnxruntime-iobinding", "bound"), ("executorch-xnnpack", "buffers")]:
         runner = runners.load(name, paths[name], threads=1)
@@ -77,16 +81,24 @@ def test_runners_that_bind_per_batch_size_keep_a_bounded_number_of_sizes(manifes
         assert len(getattr(runner, buffers)) == BOUND_SHAPES, name
         assert (1, 1, 28, 28) not in getattr(runner, buffers), name
         np.testing.assert_array_equal(runner.predict(x[:1]), first, err_msg=name)
+    for name in ("torchscript", "torchscript-lite"):
+        runner = runners.load(name, paths[name], threads=1)
+        for n in range(1, len(x) + 1):  # the first call at a size binds (or runs zero-copy), the second reuses
+            np.testing.assert_array_equal(runner.predict(x[:n]), runner.predict(x[:n]), err_msg=name)
+        assert sorted(runner.buffers) == [(n, 1, 28, 28) for n in range(1, BUFFERED_BATCH + 1)], name
 
 
-def test_iobinding_runner_keeps_outputs_of_earlier_calls(manifest_path, sample):
-    path = dict(runtimes_of_sample(manifest_path, sample))["onnxruntime-iobinding"]
-    runner = runners.load("onnxruntime-iobinding", path, threads=1)
+@pytest.mark.parametrize("name", ["onnxruntime-iobinding", "torchscript", "torchscript-lite"])
+def test_runners_with_kept_buffers_leave_earlier_outputs_and_the_callers_array_alone(manifest_path, sample, name):
+    path = dict(runtimes_of_sample(manifest_path, sample))[name]
+    runner = runners.load(name, path, threads=1)
     a, b = np.zeros((1, 1, 28, 28), np.float32), np.ones((1, 1, 28, 28), np.float32)
     first = runner.predict(a)
     second = runner.predict(b)
     assert not np.array_equal(first, second)
-    np.testing.assert_array_equal(first, runner.predict(a))  # the returned array is a copy, not the buffer
+    np.testing.assert_array_equal(first, runner.predict(a))  # the returned array is not the next call's buffer
+    b[:] = 0  # the runner copied b; it keeps no view of the caller's array
+    np.testing.assert_array_equal(second, runner.predict(np.ones((1, 1, 28, 28), np.float32)))
     assert runner.predict(np.zeros((3, 1, 28, 28), np.float32)).shape == (3, 10)  # a new batch size binds anew
 
 
