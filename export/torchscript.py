@@ -82,8 +82,8 @@ class TorchRunner:
     The one PyTorch runner: export verifies through it and the report times it (runtime/runners.py,
     the eager checkpoint included). A call copies a small batch into an input tensor kept for its
     size (a larger one is wrapped by torch.from_numpy, zero-copy), runs the module and returns
-    .numpy() of its output (_predict). Autograd stays out without a context manager per call where the module
-    asks no gradients: frozen TorchScript, dynamic int8 weights, lite modules saved with
+    .numpy() of its output (_predict). Autograd stays out without a context manager per call where
+    the module asks no gradients: frozen TorchScript, dynamic int8 weights, lite modules saved with
     requires_grad off (torchscript_lite.py) and the eager checkpoint (runners.checkpoint); after a
     forward that streams 2.5 MB of weights through the caches, a no_grad or inference_mode block
     measured 6-15 us, not its 0.7 us in a hot loop (docs/performance.md). A module whose output
