@@ -89,7 +89,8 @@ class TorchRunner:
     measured 6-15 us, not its 0.7 us in a hot loop (docs/performance.md). A module whose output
     would still record gradients gets torch.inference_mode (one probe call at load). `eager`: the
     baseline keeps `model(x)` and measures its raw call under torch.no_grad, the training script's
-    way. Anything but a float32 batch of a size seen before goes through check_input for its error.
+    way. Anything but a float32 cpu batch of at most BUFFERED_BATCH images, of a size seen before,
+    goes through check_input for its error.
     """
 
     def __init__(self, module, device: str = "cpu", eager: bool = False) -> None:
@@ -155,6 +156,9 @@ def _predict(forward, packed: bool, guard, device: str, buffers: dict) -> Callab
             buffers[x.shape] = (pack(tensor), tensor.numpy())
         with (guard or contextlib.nullcontext)():
             return forward(pack(tensor.to(device))).cpu().numpy()
+
+    if device != "cpu":  # no kept buffers on a device: every call is `other`, without a failed lookup first
+        return other
 
     def predict(x: np.ndarray) -> np.ndarray:
         try:  # a non-array has no .shape
