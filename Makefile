@@ -70,7 +70,7 @@ bench: venv data  ## check the speed, size and accuracy targets from one measure
 config-reference: venv  ## regenerate the README's config reference from the stage dataclasses
 	$(PY) -m tools.config_reference --write
 
-# runtime/arm64.py reads the same folder (its CACHE)
+# runtime/targets/arm64_runs.py reads the same folder (its CACHE)
 ARM64_CACHE := .cache/arm64
 
 .PHONY: arm64

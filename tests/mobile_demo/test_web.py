@@ -10,7 +10,7 @@ import onnxruntime as ort
 
 from mobile_demo.preprocess import to_input
 from runtime.android import validate_device_results
-from runtime.device_results import device_rows
+from runtime.targets import device_results
 from runtime.manifest import read_manifest
 from tests.mobile_demo.conftest import CHROMIUM, WEB, write_pgm
 
@@ -62,6 +62,7 @@ def test_benchmark_mode_writes_valid_browser_results(web_tools, embedded, tmp_pa
         assert r["verification"]["passed"] and r["verification"]["count"] == manifest["test_vectors"]["count"], r
         assert 0 < r["p50_us"] <= r["p90_us"] <= r["p99_us"]
     # The latency report reads it as fresh browser-wasm rows of the export it came from.
-    rows, info = device_rows("browser-wasm", tmp_path, read_manifest(embedded.source))
-    assert [(r["artifact"], r["status"]) for r in rows] == [(a["name"], "ok") for a in manifest["artifacts"]]
+    docs = device_results.load("browser-wasm", tmp_path)
+    rows, info = device_results.device_rows("browser-wasm", read_manifest(embedded.source), docs)
+    assert [(r.artifact, r.status) for r in rows] == [(a["name"], "ok") for a in manifest["artifacts"]]
     assert info["device"]["browser"] == doc["device"]["browser"]

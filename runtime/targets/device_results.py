@@ -17,10 +17,8 @@ from typing import Any, Callable
 from common.errors import UserError, one_line
 from export.manifest import fits
 from runtime.manifest import Manifest
-from runtime.rows import describe_artifact, make_row
+from runtime.report.rows import Row, describe_artifact
 
-HOW_TO_MAKE = {"android": "run `python -m runtime.android` with a device or emulator attached",
-               "browser-wasm": "run the browser benchmark in mobile_demo/"}
 COPIED = ("load_ms", "first_ms", "p50_us", "p90_us", "p99_us", "mean_us", "trimmed_mean_us")
 # The schema (docs/manifest.md, "Device results"): each key's type; ok results need OK_KEYS non-null.
 DOC_TYPES = {"target": str, "created_utc": str, "device": dict[str, Any], "method": dict[str, Any], "results": list}
@@ -90,16 +88,9 @@ def load(target: str, folder: Path) -> list[tuple[Path, dict]]:
     return docs
 
 
-def device_rows(target: str, folder: Path, manifest: Manifest,
-                docs: list[tuple[Path, dict]] | None = None) -> tuple[list[dict], dict | None]:
-    """(rows, the device/method blocks for the report) for one device target: of its one file, or
-    {"files": [...]} when several devices each filed one. `docs` is what `load` returned (read here
-    when not given)."""
-    docs = load(target, folder) if docs is None else docs
-    if not docs:
-        path = Path(folder) / f"{target}.json"
-        return [make_row(artifact=None, target=target, status="not measured",
-                         reason=f"no results file {path}; {HOW_TO_MAKE.get(target, 'run its benchmark')}")], None
+def device_rows(target: str, manifest: Manifest, docs: list[tuple[Path, dict]]) -> tuple[list[Row], dict]:
+    """(rows, the device/method blocks for the report) for one device target's validated files
+    (`load`): of its one file, or {"files": [...]} when several devices each filed one."""
     rows, infos = [], []
     for path, doc in docs:
         rows += _file_rows(target, doc, manifest)
@@ -108,14 +99,28 @@ def device_rows(target: str, folder: Path, manifest: Manifest,
     return rows, (infos[0] if len(infos) == 1 else {"files": infos})
 
 
-def _file_rows(target: str, doc: dict, manifest: Manifest) -> list[dict]:
+def unavailable(target: str, ctx) -> str | None:
+    """Why `target` has nothing to report (no results file), None when it has; its validated files
+    are kept in ctx.shared for `measured`. A broken file is a UserError, before anything is measured."""
+    docs = load(target, ctx.cfg.device_results_dir)
+    ctx.shared[f"{target}:results"] = docs
+    return None if docs else f"no results file {Path(ctx.cfg.device_results_dir) / (target + '.json')}"
+
+
+def measured(target: str, ctx):
+    """The rows of the files `unavailable` read."""
+    from runtime.targets.base import Measured
+    rows, device = device_rows(target, ctx.manifest, ctx.shared[f"{target}:results"])
+    return Measured(rows=rows, device=device)
+
+
+def _file_rows(target: str, doc: dict, manifest: Manifest) -> list[Row]:
     label = device_label(doc["device"])
     if doc.get("status") == "failed":
-        return [make_row(target=target, device=label, status="failed",
+        return [Row(target=target, device=label, status="failed",
                          reason=f"the app could not start on this device: {doc['reason']}")]
     by_name = {a.name: a for a in manifest.artifacts}
-    return [_row(target, r, by_name, doc["method"], doc["device"].get("runtime")) | {"device": label}
-            for r in doc["results"]]
+    return [_row(target, r, by_name, doc["method"], doc["device"].get("runtime"), label) for r in doc["results"]]
 
 
 def device_label(device: dict) -> str | None:
@@ -126,7 +131,8 @@ def device_label(device: dict) -> str | None:
     return name
 
 
-def _row(target: str, result: dict, by_name: dict, method: dict, device_runtime: str | None) -> dict:
+def _row(target: str, result: dict, by_name: dict, method: dict, device_runtime: str | None,
+         label: str | None) -> Row:
     artifact = by_name.get(result.get("artifact"))
     facts = describe_artifact(artifact) if artifact else {"artifact": result.get("artifact")}
     runtime = (result.get("runtime") or device_runtime
@@ -140,7 +146,6 @@ def _row(target: str, result: dict, by_name: dict, method: dict, device_runtime:
     values = {k: result.get(k) for k in COPIED}
     if values["mean_us"] and method.get("batch"):
         values["throughput"] = method["batch"] * 1e6 / values["mean_us"]
-    return make_row(**facts, runtime=runtime, target=target, status=status, reason=reason,
-                    batch=method.get("batch"), threads=method.get("threads"),
-                    top1_agreement=verification.get("top1_agreement"), timed_calls=method.get("iterations"),
-                    **values)
+    return Row(**facts, runtime=runtime, target=target, device=label, status=status, reason=reason,
+               batch=method.get("batch"), threads=method.get("threads"),
+               top1_agreement=verification.get("top1_agreement"), timed_calls=method.get("iterations"), **values)
