@@ -8,6 +8,7 @@ runtime/targets/) gets its columns without a change here: its metric at batch 1 
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 from typing import Callable
 
 from runtime.report import details
@@ -67,34 +68,34 @@ def batch_1(r: dict) -> bool:
 
 
 def target_columns(report: dict) -> list[tuple[Column, CellMaker]]:
-    """(column, cell maker) per measured target: its metric at batch 1 per device, and throughput
-    at the largest batch it timed."""
+    """(column, cell maker) per measured target and device (`device_columns`), in the report's order."""
     out = []
     for name, block in report["targets"].items():
         rows = [r for r in report["rows"] if r["target"] == name and r["artifact"] and r["status"] in ("ok", "stale")]
-        if not rows:
-            continue
-        metric = block["metric"]
         devices = list(dict.fromkeys(r["device"] for r in rows))
         for device in devices:
-            mine = [r for r in rows if r["device"] == device]
-            several = len({r["runtime"] for r in mine if r["artifact"] != "checkpoint"}) > 1
             where = name if len(devices) == 1 else f"{name} {device}"
-            label = f"{where} instructions" if metric == "instructions" else f"{where} p50"
-            out.append((Column(f"{where}:{metric}", label, help=f"{block['metric_label']}: the fastest runtime, "
-                                                                  "the others below it"),
-                        lambda artifact, mine=mine, metric=metric, several=several:
-                        metric_cell(mine, artifact, metric, several)))
-            if block.get("baseline"):
-                out.append((Column(f"{where}:speedup", f"{where} speed-up",
-                                   help=f"{block['baseline']} p50 / this p50, same batch and threads, fastest runtime"),
-                            lambda artifact, mine=mine: speedup_cell(mine, artifact)))
-            largest = max((r["batch"] for r in mine if r["batch"] and r["throughput"]), default=1)
-            if largest > 1:
-                out.append((Column(f"{where}:throughput", f"{where} img/s @{largest}",
-                                   help=f"images per second at batch {largest}, its best thread count"),
-                            lambda artifact, mine=mine, b=largest, several=several:
-                            throughput_cell(mine, artifact, b, several)))
+            out += device_columns(block, where, [r for r in rows if r["device"] == device])
+    return out
+
+
+def device_columns(block: dict, where: str, rows: list[dict]) -> list[tuple[Column, CellMaker]]:
+    """One target's (and device's) columns: its metric at batch 1, the speed-up over its baseline
+    where it has one, and throughput at the largest batch it timed."""
+    metric = block["metric"]
+    several = len({r["runtime"] for r in rows if r["artifact"] != "checkpoint"}) > 1  # name the runtime
+    label = f"{where} instructions" if metric == "instructions" else f"{where} p50"
+    out = [(Column(f"{where}:{metric}", label, help=f"{block['metric_label']}: the fastest runtime, the others "
+                                                    "below it"), partial(metric_cell, rows, metric, several))]
+    if block.get("baseline"):
+        out.append((Column(f"{where}:speedup", f"{where} speed-up", help=f"{block['baseline']} p50 / this p50, "
+                                                                          "same batch and threads, fastest runtime"),
+                    partial(speedup_cell, rows)))
+    largest = max((r["batch"] for r in rows if r["batch"] and r["throughput"]), default=1)
+    if largest > 1:
+        out.append((Column(f"{where}:throughput", f"{where} img/s @{largest}",
+                           help=f"images per second at batch {largest}, its best thread count"),
+                    partial(throughput_cell, rows, largest, several)))
     return out
 
 
@@ -104,7 +105,7 @@ def fastest(rows: list[dict], artifact: str, metric: str) -> list[dict]:
                   key=lambda r: r[metric])
 
 
-def metric_cell(rows: list[dict], artifact: str, metric: str, several: bool) -> Cell:
+def metric_cell(rows: list[dict], metric: str, several: bool, artifact: str) -> Cell:
     """The artifact's batch-1 figure on one target: the best runtime's big, every other one below
     (the runtime named where the target has `several`)."""
     mine = fastest(rows, artifact, metric)
@@ -125,7 +126,7 @@ def speedup_cell(rows: list[dict], artifact: str) -> Cell:
     return Cell(times(speedup), speedup)
 
 
-def throughput_cell(rows: list[dict], artifact: str, batch: int, several: bool) -> Cell:
+def throughput_cell(rows: list[dict], batch: int, several: bool, artifact: str) -> Cell:
     mine = sorted((r for r in rows if r["artifact"] == artifact and r["status"] == "ok" and r["batch"] == batch
                    and r["throughput"]), key=lambda r: -r["throughput"])
     if not mine:
@@ -168,7 +169,8 @@ def fixed_cells(report: dict, a: dict) -> dict[str, Cell]:
     cells = {"variant": Cell(a["quantization"], f"{a['quantization']} {a['pruning']}", (a["pruning"],))}
     cells.update(
         artifact=Cell(a["name"], a["name"]), format=Cell(a["format"], a["format"], (a["backend"],)),
-        size=Cell(size(a["size_bytes"]), a["size_bytes"], (f"{percent(share, 1)} of fp32",) if share else ()),
+        size=Cell(size(a["size_bytes"]), a["size_bytes"], (f"{percent(share, 0 if share >= 0.1 else 1)} of fp32",)
+                  if share else ()),
         accuracy=Cell(percent(accuracy), accuracy, () if measured or accuracy is None else ("export's",)),
         delta=Cell("–" if delta is None else pp(delta), delta, bad=delta is not None and -delta > budget + 1e-9),
         agreement=Cell(percent(agreement), agreement))

@@ -72,7 +72,7 @@ def test_a_cell_shows_the_fastest_runtime_and_the_others_below_it():
     assert fp["arm64:instructions"].text == "311 k" and fp["arm64:instructions"].sort == 311_108
     assert fp["android Pixel 6 (b2):p50_us"].text == "stale"
     assert rows["q8"].cells["cpu:throughput"].text == "320,000"
-    assert rows["q8"].cells["size"].sub == ("25.0% of fp32",) and rows["q8"].recommended == ("cpu",)
+    assert rows["q8"].cells["size"].sub == ("25% of fp32",) and rows["q8"].recommended == ("cpu",)
 
 
 def test_statuses_reasons_and_the_accuracy_delta():
