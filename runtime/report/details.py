@@ -20,7 +20,7 @@ FIGURES = (
     ("agree", "top1_agreement", percent), ("images", "accuracy_images", "{:,}".format),
     ("accuracy from", "accuracy_source", str),
 )
-# Figures only the full matrix measures (issue 21's `python -m runtime --full`): named when missing.
+# Figures only the full matrix measures (`python -m runtime --full`): named when a default report lacks them.
 FULL_ONLY = {"peak_rss_mb": "peak RSS", "memory_floor_us": "memory and compute floors"}
 
 

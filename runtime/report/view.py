@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import dataclasses
 
-# What a cell, card or note says for a figure that a default report leaves out (issue 21's
-# `--full` is the exhaustive matrix): the report's config records which kind of run it was.
+# What a note says for figures a default report leaves out: `python -m runtime --full` measures the
+# exhaustive matrix, and the report's config records (`full`) which kind of run it was.
 NOT_IN_DEFAULT = "not measured in the default report (`python -m runtime --full`)"
 
 
 def is_default_run(report: dict) -> bool:
-    """True for a default (not `--full`) report; reports from before that split have no `full` key."""
+    """True for a default (not `--full`) report; a config without a `full` key makes no claim either way."""
     return report.get("config", {}).get("full") is False
 
 
 def us(value: float | None) -> str:
-    """A latency in microseconds, three significant figures; milliseconds from 10 ms."""
+    """A latency: three significant figures under 100 µs, whole µs under 10 ms, then ms."""
     if value is None:
         return "–"
     if value >= 10_000:

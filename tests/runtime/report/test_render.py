@@ -85,7 +85,7 @@ def test_a_default_report_says_what_it_did_not_measure(quick_report):
     _, _, report = quick_report
     assert NOT_IN_DEFAULT not in render.html(report), "a report that is not a default one says nothing of it"
     default = copy.deepcopy(report)
-    default["config"]["full"] = False  # issue 21's `python -m runtime --full` records full = true
+    default["config"]["full"] = False  # what a report without --full records
     assert NOT_IN_DEFAULT in render.html(default) and NOT_IN_DEFAULT in render.markdown(default)
 
 
