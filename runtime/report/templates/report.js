@@ -9,6 +9,9 @@
   };
 
   table.querySelectorAll('thead th[data-key]').forEach((th) => {
+    th.addEventListener('keydown', (event) => {  // headers are focusable: Enter or Space sorts too
+      if (event.key === 'Enter' || event.key === ' ') { event.preventDefault(); th.click(); }
+    });
     th.addEventListener('click', () => {
       const numeric = th.dataset.numeric === 'true';
       const dir = th.getAttribute('aria-sort') === 'ascending' ? -1 : 1;
