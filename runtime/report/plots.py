@@ -181,7 +181,7 @@ def search_frontier(summary: dict, artifacts: dict[str, dict]) -> str:
 
 def instruction_bars(rows: list[dict], recommended: set[str]) -> str:
     rows = sorted(rows, key=lambda r: r["instructions"])
-    fig, ax = plt.subplots(figsize=(10, 0.26 * len(rows) + 0.9))
+    fig, ax = plt.subplots(figsize=(10, 0.2 * len(rows) + 0.9))
     names = [r["artifact"] + (" ★" if r["artifact"] in recommended else "") for r in rows]
     ax.barh(names, [r["instructions"] / 1e6 for r in rows], height=0.65,
             color=[FORMAT_COLORS.get(r["format"], "#333333") for r in rows])
@@ -207,11 +207,11 @@ def figures(report: dict) -> list[Plot]:
         points = target_points(report, rec["target"], rec.get("device"), block["metric"])
         if len(points) < MIN_POINTS:
             continue
-        unit = "aarch64 instructions per inference" if block["metric"] == "instructions" else "µs"
+        unit = "" if block["metric"] == "instructions" else "µs, "  # the label names a count's unit itself
         out.append(Plot(f"{key}: accuracy against {block['metric_label']}",
-                        f"Each artifact × runtime at batch 1 (x: {unit}, log scale); the red line is the Pareto "
-                        "front (nothing is both cheaper and more accurate), each of its points labelled on the right.",
-                        accuracy_vs_cost(points, f"{block['metric_label']} ({unit}, log scale)", budget)))
+                        "Each artifact × runtime at batch 1; the red line is the Pareto front (nothing is both "
+                        "cheaper and more accurate), each of its points labelled on the right.",
+                        accuracy_vs_cost(points, f"{block['metric_label']} ({unit}log scale)", budget)))
         if block["metric"] == "instructions":
             rows = [r for r in report["rows"] if r["target"] == rec["target"] and r["status"] == "ok"
                     and r["batch"] == 1 and r["instructions"]]

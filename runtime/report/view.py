@@ -31,7 +31,8 @@ def count(value: float | None) -> str:
         return "–"
     for scale, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
         if value >= scale:
-            return f"{value / scale:.3g} {unit}"
+            v = value / scale
+            return f"{v:.{0 if v >= 100 else 1 if v >= 10 else 2}f} {unit}"  # three significant figures
     return f"{value:.0f}"
 
 
@@ -124,12 +125,20 @@ def runner_up_text(report: dict, rec: dict) -> str:
     best, other = rec["best"], rec["runner_up"]
     baseline = report["targets"][rec["target"]].get("baseline")
     if best.get("interleaved_ratio") and other.get("interleaved_ratio"):
-        figure = (f"{times(1 / other['interleaved_ratio'])} faster than {baseline} against this one's "
-                  f"{times(1 / best['interleaved_ratio'])} (medians of interleaved rounds)")
+        theirs, ours = close_pair(1 / other["interleaved_ratio"], 1 / best["interleaved_ratio"])
+        figure = f"{theirs}× faster than {baseline} against this one's {ours}× (medians of interleaved rounds)"
     else:
         metric = rec["metric"]
         figure = f"{metric_text(metric, other['value'])} against this one's {metric_text(metric, best['value'])}"
     return f"{other['artifact']} via {other['runtime']}, {figure}"
+
+
+def close_pair(a: float, b: float) -> tuple[str, str]:
+    """Two figures with as many decimals (1 to 3) as it takes to tell them apart."""
+    for digits in (1, 2, 3):
+        if f"{a:.{digits}f}" != f"{b:.{digits}f}":
+            break
+    return f"{a:.{digits}f}", f"{b:.{digits}f}"
 
 
 def speed_up(report: dict, rec: dict) -> Figure | None:
@@ -153,7 +162,7 @@ def speed_up(report: dict, rec: dict) -> Figure | None:
         return None  # nothing to compare with on this target
     fewer = "fewer instructions" if rec["metric"] == "instructions" else "faster"
     return Figure("speedup", f"{fewer} than fp32", times(fp32[rec["metric"]] / best["value"]),
-                  f"than {fp32['artifact']} on this target (no torch-eager here)")
+                  f"against {fp32['artifact']} here; no torch-eager on this target")
 
 
 def accuracy_figure(rec: dict) -> Figure | None:

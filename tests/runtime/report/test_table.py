@@ -97,6 +97,6 @@ def test_a_default_report_names_what_only_the_full_one_measures():
 def test_figures_read_as_people_write_them():
     assert [view.us(v) for v in (9.022, 114.4, 1234.0, 12_345.0, None)] == ["9.02 µs", "114 µs", "1,234 µs",
                                                                            "12.3 ms", "–"]
-    assert [view.count(v) for v in (311_108, 1_827_243, 950)] == ["311 k", "1.83 M", "950"]
+    assert [view.count(v) for v in (311_108, 1_827_243, 32_016, 950)] == ["311 k", "1.83 M", "32.0 k", "950"]
     assert [view.size(v) for v in (144_809, 2_548_930)] == ["141 KiB", "2.43 MiB"]
     assert view.pp(-0.001) == "+0.00" and view.pp(-0.114) == "-0.11"
