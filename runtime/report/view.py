@@ -84,8 +84,10 @@ class Card:
     artifact: str | None = None
     runtime: str | None = None
     figures: tuple[Figure, ...] = ()
-    runner_up: str | None = None
-    why: str | None = None
+    runner_up: str | None = None          # the runner-up artifact,
+    runner_up_runtime: str | None = None  # its runtime,
+    runner_up_figure: str | None = None   # and the figure it lost on, beside the pick's
+    why: str | None = None                # recommend.py's reason, in full
     reason: str | None = None   # why not measured, or why nothing qualified
     how_to_measure: str | None = None
 
@@ -117,20 +119,21 @@ def card(report: dict, key: str, rec: dict) -> Card:
                accuracy_figure(rec), size_figure(rec))
     return Card(**base, measured=True, artifact=best["artifact"], runtime=best["runtime"],
                 figures=tuple(f for f in figures if f is not None),
-                runner_up=runner_up_text(report, rec) if runner_up else None, why=rec["why"])
+                runner_up=runner_up["artifact"] if runner_up else None,
+                runner_up_runtime=runner_up["runtime"] if runner_up else None,
+                runner_up_figure=lost_on(report, rec) if runner_up else None, why=rec["why"])
 
 
-def runner_up_text(report: dict, rec: dict) -> str:
-    """The runner-up and the figure it lost on: the interleaved speed-up where both have one, else the metric."""
+def lost_on(report: dict, rec: dict) -> str:
+    """The figure the runner-up lost on, beside the pick's: the interleaved speed-up where both have
+    one, else the target's metric."""
     best, other = rec["best"], rec["runner_up"]
-    baseline = report["targets"][rec["target"]].get("baseline")
     if best.get("interleaved_ratio") and other.get("interleaved_ratio"):
         theirs, ours = close_pair(1 / other["interleaved_ratio"], 1 / best["interleaved_ratio"])
-        figure = f"{theirs}× faster than {baseline} against this one's {ours}× (medians of interleaved rounds)"
-    else:
-        metric = rec["metric"]
-        figure = f"{metric_text(metric, other['value'])} against this one's {metric_text(metric, best['value'])}"
-    return f"{other['artifact']} via {other['runtime']}, {figure}"
+        baseline = report["targets"][rec["target"]].get("baseline")
+        return f"{theirs}× faster than {baseline} against this one's {ours}× (medians of interleaved rounds)"
+    metric = rec["metric"]
+    return f"{metric_text(metric, other['value'])} against this one's {metric_text(metric, best['value'])}"
 
 
 def close_pair(a: float, b: float) -> tuple[str, str]:
