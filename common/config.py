@@ -257,9 +257,21 @@ def as_dict(cfg: Any) -> dict[str, Any]:
 def reference_table(cls: type, section: str) -> str:
     """The config reference of one stage as a Markdown table (the README embeds these;
     tests/test_readme.py fails when the README and the dataclasses disagree)."""
-    lines = [f"### [{section}]", "", "| key | default | meaning |", "|---|---|---|"]
+    lines = [f"### [{section}]", "", "| key | default | range | meaning |", "|---|---|---|---|"]
     for f in dataclasses.fields(cls):
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
         shown = _show(default).replace("|", "\\|")
-        lines.append(f"| `{f.name}` | `{shown}` | {f.metadata.get('help', '').replace('|', chr(92) + '|')} |")
+        lines.append(f"| `{f.name}` | `{shown}` | {_range(f.metadata.get('bounds', {}))} | "
+                     f"{f.metadata.get('help', '').replace('|', chr(92) + '|')} |")
     return "\n".join(lines)
+
+
+def _range(bounds: dict[str, Any]) -> str:
+    """A field's declared bounds as the reference shows them: `1 to 20`, `> 0, <= 10`; a computed
+    bound by its rule, not this machine's value (the README must not depend on the machine)."""
+    shown = {k: "max(256, 4x cores)" if v is max_threads else f"{v:g}" if isinstance(v, float) else f"{v:,}"
+             for k, v in bounds.items()}
+    if "low" in shown and "high" in shown:
+        return f"{shown['low']} to {shown['high']}"
+    signs = {"low": ">=", "above": ">", "high": "<=", "below": "<"}
+    return ", ".join(f"{signs[k]} {shown[k]}" for k in ("low", "above", "high", "below") if k in shown)

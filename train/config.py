@@ -31,7 +31,7 @@ class TrainConfig:
     train_samples: int = option(0, "train on only the first N images of the training split (0 = all); for smoke runs",
                                 low=0, high=MAX_IMAGES)
     seed: int = option(0, "seeds init, split and shuffling: same seed on CPU -> same test accuracy", low=0,
-                       high=2**63 - 1)
+                       high=2**32 - 1)
     device: str = option("auto", "auto (CUDA when present), cpu or cuda")
     threads: int = option(1, "CPU threads for training; 1 because 2 OpenMP threads collapse on a shared 2-core "
                              "machine (measured: 3-5 batches/s with 2 threads beside another busy process, "

@@ -146,6 +146,16 @@ def test_embed_names_and_demo_folders_are_checked_before_any_work(tmp_path, caps
     assert (assets / "keep.txt").read_text() == "a user's file" and no_runs(out)
 
 
+def test_an_unwritable_output_folder_is_refused_before_the_search(tmp_path, capsys, trained, data_dir):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    code = run_cli(main, ["--checkpoint", str(trained), "--out-dir", str(blocker / "artifacts"),
+                          "--data-dir", str(data_dir), "--formats", "onnx", "--quantizations", "none"])
+    out, err = capsys.readouterr()
+    assert code == 2 and err.count("\n") == 1 and "cannot write the export runs folder" in err
+    assert "search " not in out  # found before the compression search's minutes, not after
+
+
 def test_a_disk_too_small_is_refused_before_any_work(tmp_path, capsys, small_disk, trained, data_dir):
     disk = small_disk(1 << 20)
     code, err = export_cli(capsys, "--checkpoint", trained, "--out-dir", disk / "artifacts", "--data-dir", data_dir,
