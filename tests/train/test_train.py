@@ -151,7 +151,7 @@ def test_a_disk_that_fills_mid_run_is_one_line_and_the_run_resumes_from_its_last
     is named, the resume file keeps the one before, nothing half-written stays, and after space is
     freed the same command resumes."""
     disk = small_disk(8 << 20)
-    args = [sys.executable, "-m", "train", "--epochs", "4", "--train-samples", "8000", "--hidden-size", "128",
+    args = [sys.executable, "-m", "train", "--epochs", "3", "--train-samples", "4000", "--hidden-size", "128",
             "--data-dir", str(data_dir), "--out-dir", str(disk)]
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
