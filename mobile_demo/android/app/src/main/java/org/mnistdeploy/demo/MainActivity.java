@@ -100,8 +100,10 @@ public class MainActivity extends Activity {
             Session s = loadAndVerify();
             ui.post(() -> show(s));
             if (bench) {
+                Log.i(TAG, "benchmark started");
                 JSONObject doc = benchmark(s, warmup, iterations);
                 writeResults(doc);
+                Log.i(TAG, "results written");
                 Log.i(TAG, doc.toString());  // one JSON line, for `adb logcat -s MnistDemo`
             }
         } catch (Throwable t) {  // Errors too (a native library that did not load): report, never hang
@@ -201,6 +203,7 @@ public class MainActivity extends Activity {
                 l.runner = a.format.equals("executorch") ? new ExecuTorchRunner(path, manifest.executorchExporter)
                         : new OnnxRunner(path, manifest.inputName, manifest.inputShape(1));
                 l.loadMs = (System.nanoTime() - t0) / 1e6;
+                Log.i(TAG, "opened " + a.name);
                 l.verification = Verifier.verify(l.runner, manifest, tv, !a.quantization.equals("none"));
             } catch (Exception | LinkageError e) {  // LinkageError: the runtime's native library did not load
                 l.error = e.getClass().getSimpleName() + ": " + e.getMessage();
@@ -319,7 +322,8 @@ public class MainActivity extends Activity {
     protected void onDestroy() {
         Session s = session;
         worker.execute(() -> {
-            if (s != null) for (Loaded l : s.loaded) if (l.runner != null) l.runner.close();
+            if (s != null) for (Loaded l : s.loaded) if (l.runner != null) { l.runner.close(); Log.i(TAG, "closed " + l.artifact.name); }
+            Log.i(TAG, "worker stopped");
         });
         worker.shutdown();
         super.onDestroy();
