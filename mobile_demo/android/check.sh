@@ -36,7 +36,7 @@ executorch_classes() {  # EXECUTORCH_AAR, checked before any work: one line nami
   local f="${EXECUTORCH_AAR:-}" entries
   [ -n "$f" ] || return 0
   [ -f "$f" ] || die "EXECUTORCH_AAR=$f is not a file; point it at executorch-android's .aar (or a jar of its classes), or unset it"
-  entries="$(unzip -Z1 "$f" 2>/dev/null)" \
+  entries="$(jar tf "$f" 2>/dev/null)" \
     || die "EXECUTORCH_AAR=$f is not an .aar or .jar (not a zip archive); point it at executorch-android's .aar, or unset it"
   case "$f" in
     *.aar) grep -qx "classes.jar" <<<"$entries" \
