@@ -107,7 +107,7 @@ final class Models {
     }
 
     /** Post to the UI thread: remember, then show on the attached activity (if any). */
-    void post(Runnable remember, Consumer<MainActivity> show) {
+    private void post(Runnable remember, Consumer<MainActivity> show) {
         ui.post(() -> {
             remember.run();
             if (attached != null) show.accept(attached);
@@ -214,7 +214,12 @@ final class Models {
                 rows.add(Benchmark.failedRow(l.artifact, l.error));
                 continue;
             }
-            rows.add(Benchmark.okRow(l, Benchmark.time(l.runner, s.vectors.input(0), s.manifest.inputShape(1), warmup, iterations)));
+            try {  // a call that fails mid-benchmark fails its row, not the run
+                rows.add(Benchmark.okRow(l, Benchmark.time(l.runner, s.vectors.input(0), s.manifest.inputShape(1), warmup, iterations)));
+            } catch (Exception e) {
+                rows.add(Benchmark.failedRow(l.artifact, e.getClass().getSimpleName() + ": "
+                        + String.valueOf(e.getMessage()).replaceAll("\\s+", " ").trim()));
+            }
         }
         return Benchmark.document("android", nowUtc(), device(), warmup, iterations, 1, rows);
     }

@@ -107,10 +107,10 @@ public class MainActivityTest {
     }
 
     @Test
-    public void aDestroyWhileLoadingClosesEveryRunner() {
+    public void aDestroyWhileLoadingClosesEveryRunner() throws InterruptedException {
         ActivityController<MainActivity> app = launch(false, 0, 0);
         long deadline = System.nanoTime() + DEADLINE_S * 1_000_000_000L;
-        while (logged("opened ") == 0 && System.nanoTime() < deadline) Thread.onSpinWait();  // the looper stays paused: nothing is shown yet
+        while (logged("opened ") == 0 && System.nanoTime() < deadline) Thread.sleep(1);  // the looper stays paused: nothing is shown yet
         assertTrue("no runner opened", logged("opened ") > 0);
         app.pause().stop().destroy();
         await("every opened runner closed", app, () -> logged("closed ") == logged("opened ") && logged("worker stopped") == 1);
