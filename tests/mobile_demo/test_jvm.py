@@ -10,7 +10,7 @@ import subprocess
 import xml.etree.ElementTree as ET
 
 from runtime.android import parse_results
-from runtime.device_results import device_rows
+from runtime.targets import device_results
 from runtime.manifest import read_manifest
 from tests.mobile_demo.conftest import ANDROID, MAVEN_BUILD, ROBOLECTRIC
 
@@ -62,8 +62,9 @@ def test_the_apps_results_are_read_by_the_hosts_reader(jvm_run, embedded, tmp_pa
         else:  # no ExecuTorch runtime for a desktop JVM: the app's clear row, the others still ran
             assert r["status"] == "failed" and r["reason"].startswith("executorch-android is not available"), r
     (tmp_path / "android-robolectric.json").write_text(text)
-    report_rows, _ = device_rows("android", tmp_path, read_manifest(embedded.source))
-    assert sorted((r["artifact"], r["status"]) for r in report_rows) == sorted(
+    docs = device_results.load("android", tmp_path)
+    report_rows, _ = device_results.device_rows("android", read_manifest(embedded.source), docs)
+    assert sorted((r.artifact, r.status) for r in report_rows) == sorted(
         (name, r["status"]) for name, r in rows.items())
 
 
