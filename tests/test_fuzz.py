@@ -147,8 +147,11 @@ def test_manifests(tmp_path, capsys):
 def test_device_results(tmp_path):
     """Each file is refused with one line, or gives rows the report's steps can use."""
     from common.errors import UserError
-    from runtime import device_results, report
     from runtime.manifest import read_manifest
+    from runtime.report import assemble
+    from runtime.report.recommend import recommend
+    from runtime.targets import TARGETS, device_results
+    from runtime.targets.base import Measured
     rng = random.Random(SEED)
     (tmp_path / "manifest.json").write_text(json.dumps(valid_manifest()))
     manifest = read_manifest(tmp_path / "manifest.json")
@@ -159,14 +162,14 @@ def test_device_results(tmp_path):
     for text in texts:
         (tmp_path / "android.json").write_bytes(text if isinstance(text, bytes) else text.encode())
         try:
-            rows, _ = device_results.device_rows("android", tmp_path, manifest)
+            rows, _ = device_results.device_rows("android", manifest, device_results.load("android", tmp_path))
         except UserError as e:
             assert "\n" not in str(e) and "android.json" in str(e)
             refused += 1
             continue
-        report.add_ratios(rows)
-        report.recommend(rows, {r["artifact"]: True for r in rows})
-        report.problems(rows)
+        assemble.add_ratios(rows, {"android": None})
+        recommend(TARGETS["android"], Measured(rows=rows), None, manifest, 0.98)
+        assemble.problems(rows)
     assert refused > len(texts) // 2  # most mutations break the schema; the rest must still work
 
 

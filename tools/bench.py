@@ -103,7 +103,8 @@ def cpu_ratio_check(run: Run) -> list[dict]:
 
 def runner_overhead_checks(run: Run) -> list[dict]:
     out = []
-    for runtime, o in (run.report.get("runner_overhead") or {}).items():
+    cpu = (run.report.get("targets") or {}).get("cpu") or {}
+    for runtime, o in (cpu.get("runner_overhead") or {}).items():
         value = o.get("overhead_us")
         detail = o.get("error") or f"{o['runner_p50_us']:.2f} vs {o['raw_p50_us']:.2f} us ({o['artifact']})"
         out.append(check(f"runner overhead us, {runtime}", value, round(o.get("bound_us", 1.0), 3), "<=", detail))

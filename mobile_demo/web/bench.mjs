@@ -149,7 +149,12 @@ async function main() {
       for (const name of artifacts) {
         predictions.push(await page.evaluate(async (n) => { window.demo.select(n); return window.demo.predict(); }, name));
       }
-      await writeAtomic(opts.out, JSON.stringify({ browser: `Chromium ${version}`, strokes, drawing, predictions }) + '\n');
+      // What each artifact's load measured, and the first_ms a benchmark of this page reports for it.
+      const loaded = await page.evaluate(() => window.demo.state.runners.filter((r) => r.status === 'ok')
+        .map((r) => ({ artifact: r.artifact, load_ms: r.load_ms, first_ms: r.first_ms })));
+      const benchFirstMs = await page.evaluate(async () => (await window.demo.bench(1, 2)).results.map((r) => r.first_ms));
+      await writeAtomic(opts.out, JSON.stringify({ browser: `Chromium ${version}`, strokes, drawing, predictions,
+                                                   loaded, bench_first_ms: benchFirstMs }) + '\n');
     }
   } finally {
     if (context) await context.close();

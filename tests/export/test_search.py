@@ -142,9 +142,9 @@ def test_rejected_rows_are_recorded_and_the_run_still_publishes(tight, trained):
     done = embed.embed(manifest_path, assets_dir=manifest_path.parent.parent / "assets", web_dir=None)
     assert done == ["mlp_onnx_fp32"]
     _, skipped = measure.target_jobs("cpu", read_manifest(manifest_path), trained, ())
-    reasons = {s["artifact"]: s for s in skipped}
+    reasons = {s.artifact: s for s in skipped}
     for a in structured:
-        assert reasons[a["name"]]["status"] == "not measured" and "rejected" in reasons[a["name"]]["reason"]
+        assert reasons[a["name"]].status == "not measured" and "rejected" in reasons[a["name"]].reason
 
 
 def test_fail_on_rejected_makes_the_exit_nonzero(tmp_path, capsys, trained, data_dir):

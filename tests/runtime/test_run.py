@@ -41,18 +41,18 @@ def test_report_states_its_environment_method_and_recommendation(quick_report, s
     assert report["method"]["timed_calls_batch_1"] == 100  # --quick is visible in the report
     rec = report["recommendation"]["cpu"]
     assert rec["artifact"] in sample and rec["runtime"] in KINDS
-    assert report["compute_floor"]["floor_us"]["1"]["1"] > 0
+    assert report["targets"]["cpu"]["compute_floor"]["floor_us"]["1"]["1"] > 0
 
 
 def test_report_has_runner_overheads_the_interleaved_ratio_and_both_floors(quick_report):
     _, out, report = quick_report
-    overhead = report["runner_overhead"]
+    overhead = report["targets"]["cpu"]["runner_overhead"]
     assert set(overhead) == KINDS | {"torch-eager"}
     for runtime, o in overhead.items():
         assert o["raw_p50_us"] > 0 and o["runner_p50_us"] > 0 and o["raw_call"], runtime
         assert o["overhead_ci95"][0] <= o["overhead_us"] <= o["overhead_ci95"][1]
         assert o["bound_us"] == max(1.0, 0.1 * o["raw_p50_us"])
-    interleaved = report["interleaved_ratio"]
+    interleaved = report["targets"]["cpu"]["interleaved_ratio"]
     assert 1 <= len(interleaved["candidates"]) <= compare.CANDIDATES and interleaved["rounds"] == compare.RATIO_ROUNDS
     for c in interleaved["candidates"]:
         low, high = c["ratio_ci95"]
@@ -72,11 +72,11 @@ def test_without_a_gpu_cuda_rows_say_not_measured(quick_report):
     if torch.cuda.is_available():
         pytest.skip("a CUDA device is present: the cuda rows are measured")
     _, _, report = quick_report
-    cuda = [r for r in report["rows"] if r["target"] == "cuda"]
-    assert {r["runtime"] for r in cuda} == {"torch-eager-cuda", "torchscript-cuda", "onnxruntime-cuda"}
-    for r in cuda:
-        assert r["status"] == "not measured" and r["reason"] == "no CUDA device"
-        assert r["p50_us"] is None and r["accuracy"] is None
+    (cuda,) = [r for r in report["rows"] if r["target"] == "cuda"]
+    assert cuda["status"] == "not measured" and cuda["reason"] == "no CUDA device"
+    assert cuda["p50_us"] is None and cuda["accuracy"] is None
+    card = report["recommendation"]["cuda"]
+    assert not card["measured"] and card["how_to_measure"] == "python -m runtime --targets cuda"
 
 
 def test_device_targets_without_results_say_why(quick_report):

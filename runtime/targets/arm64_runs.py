@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / ".cache" / "arm64"  # written by `make arm64` (native/arm64/setup.sh)
 # A named core: qemu 7.2's `max` CPU computes int8 wrong (its SME emulation; top-1 agreement 0.44
 # measured), Cortex-A76 (ARMv8.2 with dot-product, the big core of many 2019-2022 phones) is correct
