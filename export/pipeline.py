@@ -22,7 +22,7 @@ from torch.utils.data import TensorDataset
 
 from common.config import as_dict
 from common.errors import UserError, one_line
-from common.files import atomic_path, atomic_write_json, sha256_file
+from common.files import atomic_path, atomic_write_json, check_free_space, sha256_file
 from export import formats, manifest, runs, search, verify
 from export.config import ExportConfig
 from export.prune import FineTune
@@ -51,6 +51,8 @@ def run(cfg: ExportConfig, log: Callable[[str], None] = print) -> Path:
     runs.check_out_dir(cfg.out_dir)
     torch.set_num_threads(cfg.threads)  # process-wide: fine-tuning, reference logits, TorchScript runners
     model, ckpt = checkpoint.load_model(cfg.checkpoint)
+    runs.prune_killed(cfg.out_dir)  # a run killed on a full disk left its files: they are not in the way
+    check_free_space(runs.runs_dir(cfg.out_dir), disk_needed(model, cfg), "this export")
     ckpt_sha256 = sha256_file(cfg.checkpoint)  # hashed now: what we loaded, even if the file changes later
     spec = data.get_spec(ckpt["dataset"]["name"])
     checkpoint.check_data_files(ckpt, cfg.data_dir)
@@ -62,15 +64,14 @@ def run(cfg: ExportConfig, log: Callable[[str], None] = print) -> Path:
     log(f"checkpoint {cfg.checkpoint}: fp32 test accuracy {reference.accuracy:.2%} (matches its record), "
         f"validation {reference.val_accuracy:.2%} on {len(val_set)} held-out training images")
 
-    calib = calibration_images(train_set, cfg.calibration_samples, ckpt["train"]["seed"])
-    budget = Budget(reference.val_accuracy, cfg.accuracy_budget_pp, cfg.search_margin_pp)
-    start = time.perf_counter()
-    sources, pruning_records = pruned_sources(model, cfg, train_set, val_set, budget, ckpt["train"]["seed"], log)
-    sources["none"] = [reference]
-    summary = search_summary(cfg, val_set, ckpt, budget, pruning_records, time.perf_counter() - start)
-
-    run_dir = runs.start(cfg.out_dir, runs.new_run_id())
+    run_dir = runs.start(cfg.out_dir, runs.new_run_id())  # before the minutes of work: proves the folder writable
     try:
+        calib = calibration_images(train_set, cfg.calibration_samples, ckpt["train"]["seed"])
+        budget = Budget(reference.val_accuracy, cfg.accuracy_budget_pp, cfg.search_margin_pp)
+        start = time.perf_counter()
+        sources, pruning_records = pruned_sources(model, cfg, train_set, val_set, budget, ckpt["train"]["seed"], log)
+        sources["none"] = [reference]
+        summary = search_summary(cfg, val_set, ckpt, budget, pruning_records, time.perf_counter() - start)
         vectors = write_test_vectors(run_dir, test_raw, reference.logits, normalization(spec), cfg)
         ctx = Context(cfg, calib, train_set, val_set, test_set, reference, budget, run_dir)
         rows = export_all(ctx, sources, pruning_records, spec, log)
@@ -86,6 +87,14 @@ def run(cfg: ExportConfig, log: Callable[[str], None] = print) -> Path:
         raise
     runs.publish(cfg.out_dir, run_dir, cfg.keep_runs)
     return run_dir / "manifest.json"
+
+
+def disk_needed(model: torch.nn.Module, cfg: ExportConfig) -> int:
+    """Bytes the export writes at most: every planned artifact at its fp32 size (int8 and pruned ones
+    are smaller), three more for one build's temp files (the ONNX quantizers' fp32 and pre-processed
+    models), 4 kB per test vector and 1 MiB for the manifest."""
+    weights = sum(p.numel() * p.element_size() for p in model.parameters())
+    return (len(cfg.planned_names()) + 3) * (weights + 2**16) + cfg.test_vectors * 4096 + 2**20
 
 
 def check_untampered(path: Path, ckpt: dict[str, Any], accuracy: float, test_count: int) -> None:

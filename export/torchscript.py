@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import io
 import warnings
 from pathlib import Path
 from typing import Callable
@@ -63,7 +64,9 @@ def build(model: nn.Module, variant: Variant, calib: torch.Tensor, out: Path,
     with warnings.catch_warnings():  # torch.jit's FutureWarnings (deprecated in favour of torch.export)
         warnings.simplefilter("ignore", FutureWarning)
         frozen = torch.jit.freeze(scripted(model, variant.quantization, recipe))
-        frozen.save(str(out))
+        buffer = io.BytesIO()
+        torch.jit.save(frozen, buffer)  # in memory: torch's file writer aborts the process on a full disk
+    out.write_bytes(buffer.getbuffer())  # Python's write raises OSError(ENOSPC) instead
     return ["torch.jit.script + torch.jit.freeze"] + quant_notes(variant, recipe)
 
 

@@ -7,6 +7,7 @@ import os
 import numpy as np
 import pytest
 
+from common import owner
 from common.files import sha256_file
 from export import formats, manifest
 from export.variant import PRUNINGS, QUANTIZATIONS, Variant
@@ -88,7 +89,8 @@ def test_manifest_lists_true_files_and_metadata(exported):
         if row["path"] is not None:
             assert sha256_file(root / row["path"]) == row["sha256"]
             assert (root / row["path"]).stat().st_size == row["size_bytes"]
-    listed = {row["path"] for row in m["artifacts"] if row["path"]} | {"manifest.json", "test_vectors.json"}
+    listed = {row["path"] for row in m["artifacts"] if row["path"]} | {"manifest.json", "test_vectors.json",
+                                                                         owner.MARKER}
     assert sorted(p.name for p in root.iterdir()) == sorted(listed)  # no stray or temp files
     assert sha256_file(root / m["test_vectors"]["path"]) == m["test_vectors"]["sha256"]
     assert len(m["checkpoint"]["sha256"]) == 64 and m["versions"]["torch"]
