@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from common.config import check_threads, max_threads, option
+from common.config import check_fields, check_threads, max_threads, option
 
 MAX_BATCH = 10_000  # the MNIST test set: a larger batch would silently time a 10k-image batch
 MAX_MATMUL = 8192   # three 8192^2 fp32 matrices are ~0.8 GB; larger ones only risk running out of memory
@@ -47,6 +47,7 @@ class RuntimeConfig:
                                          low=0.0, high=1000.0)
 
     def __post_init__(self) -> None:
+        check_fields(self)  # the bounds declared beside each field, also for a config made in code
         from runtime.targets import TARGETS  # the registry imports this module
         bad = sorted(set(self.targets) - set(TARGETS))
         if bad:
