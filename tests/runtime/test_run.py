@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -222,3 +226,42 @@ def test_a_malformed_device_results_or_baseline_file_is_refused_before_measuring
     assert code == 2 and err.count("\n") == 1
     assert re.search(message, err), err
     assert {p.name: p.read_text() for p in out.glob("latency_report.*")} == before
+
+
+# Faults the report must survive or refuse early (issue 24): a file that crashes its runtime, a report
+# folder it cannot publish into, a signal while child processes run.
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def crashing_pte(good: bytes) -> bytes:
+    """A .pte that aborts ExecuTorch's loader: its file identifier (bytes 4-8) made invalid UTF-8, so
+    the loader's error message cannot become a Python string and the C++ exception terminates the
+    process (SIGABRT), as 10 of 12 files of random bytes do."""
+    return good[:4] + b"\xf8" * 4 + good[8:]
+
+
+def python_m_runtime(argv, **kwargs) -> subprocess.CompletedProcess:
+    """`python -m runtime` in its own process: a crash there shows as an exit code, not a dead pytest."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "runtime", *map(str, argv)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=900, **kwargs)
+
+
+def test_a_pte_that_crashes_its_runtime_is_a_failed_row_and_the_rest_survive(manifest_path, trained, data_dir,
+                                                                             tmp_path, quick_args):
+    manifest = copy_artifacts(manifest_path, tmp_path / "artifacts")
+    data = json.loads(manifest.read_text())
+    pte = next(a for a in data["artifacts"] if a["name"] == "mlp_executorch-xnnpack_fp32")
+    path = manifest.parent / pte["path"]
+    path.write_bytes(crashing_pte(path.read_bytes()))
+    pte["sha256"] = sha256_file(path)  # the manifest agrees with the corrupt file: only loading it can tell
+    manifest.write_text(json.dumps(data))
+    out = tmp_path / "report"
+    done = python_m_runtime(quick_args(manifest, trained, data_dir, out, "--targets", "cpu", "--batches", "1",
+                                       "--artifacts", "mlp_executorch-xnnpack_fp32,mlp_onnx_fp32"))
+    assert done.returncode == 1, done.stderr[-2000:]
+    rows = {(r["artifact"], r["runtime"]): r for r in json.loads((out / "latency_report.json").read_text())["rows"]}
+    crashed = rows[("mlp_executorch-xnnpack_fp32", "executorch-xnnpack")]
+    assert crashed["status"] == "failed" and "SIGABRT" in crashed["reason"], crashed
+    assert all(rows[("mlp_onnx_fp32", r)]["status"] == "ok" for r in ("onnxruntime", "onnxruntime-iobinding"))
