@@ -265,3 +265,17 @@ def test_a_pte_that_crashes_its_runtime_is_a_failed_row_and_the_rest_survive(man
     crashed = rows[("mlp_executorch-xnnpack_fp32", "executorch-xnnpack")]
     assert crashed["status"] == "failed" and "SIGABRT" in crashed["reason"], crashed
     assert all(rows[("mlp_onnx_fp32", r)]["status"] == "ok" for r in ("onnxruntime", "onnxruntime-iobinding"))
+
+
+@pytest.mark.parametrize("conflict", ["latency_report", "latency_report.json"])
+def test_a_report_folder_conflict_is_refused_before_measuring(small_export, trained, data_dir, tmp_path, capsys,
+                                                              monkeypatch, conflict):
+    """A real folder where the report's link goes (`latency_report`, or `latency_report.json` and its
+    siblings): one line and exit 2 before anything is measured, not a traceback after."""
+    import runtime.__main__ as entry
+    monkeypatch.setattr(entry, "build_report", lambda *a, **k: pytest.fail("measured before the folder check"))
+    (tmp_path / "r" / conflict).mkdir(parents=True)
+    (tmp_path / "r" / conflict / "keep.txt").write_text("a user's file")
+    code, err = run_cli_captured(capsys, small_args(small_export, trained, data_dir, tmp_path / "r"))
+    assert code == 2 and err.count("\n") == 1 and conflict in err and "--out-dir" in err, err
+    assert (tmp_path / "r" / conflict / "keep.txt").read_text() == "a user's file"
