@@ -22,6 +22,7 @@ import numpy as np
 
 from export import formats
 from export.verify import predict_all, within_budget
+from runtime.targets import arm64_setup
 from runtime.targets.arm64_runs import CACHE, COUNT_BATCHES, COST_PER_BYTE, CPU, REPEATS, ArmResult, Model, run_all
 from runtime.manifest import Artifact, ArtifactError, Manifest, loadable_path
 from runtime.measure import selected
@@ -42,10 +43,9 @@ RUNNERS = {"onnx": "onnxruntime-iobinding", "executorch": "executorch-{backend}"
 
 
 def missing_setup(cache: Path = CACHE) -> str | None:
-    """Why the ARM64 target cannot run here, or None when `make arm64` has set it up."""
-    if not (cache / "ready").exists():
-        return f"the ARM64 set-up is missing ({cache}/ready not found): run `make arm64`"
-    return None
+    """Why the ARM64 target cannot run here, or None when `make arm64` has set it up and nothing
+    changed since (its ready marker, runtime/targets/arm64_setup.py)."""
+    return arm64_setup.problem(cache)
 
 
 def emulator() -> str:
