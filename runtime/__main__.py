@@ -9,6 +9,8 @@ Exit codes (README, "Exit codes"):
      pattern that matches nothing, an unwritable output folder or one with a folder where the
      report's links go): one `error:` line, checked before anything is measured, the previous
      report left as it was.
+  130, 143  interrupted by Ctrl-C or SIGTERM: child processes and temp folders are removed, the
+     previous report is left as it was (INTERRUPTED).
 Targets left at the default that this machine cannot measure (cuda without a GPU, android and
 browser-wasm without a results file) are `not measured` rows with the reason and do not fail.
 """
@@ -21,6 +23,11 @@ from common.config import add_config_flags, config_from_args, given
 from common.errors import run_cli
 from runtime.config import QUICK, RuntimeConfig
 from runtime.run import build_report, check_out_dir, write_report
+
+# What an interrupted report leaves (Ctrl-C or SIGTERM): its child processes and temp folders are
+# gone, and the report files are published only at the end, all three together.
+INTERRUPTED = ("interrupted: no report was written and the previous one is unchanged; "
+               "run the command again to measure from the start")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,4 +73,4 @@ def summary_line(key: str, card: dict) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    sys.exit(run_cli(main, interrupted=INTERRUPTED))

@@ -1,12 +1,15 @@
 """`python -m runtime` end to end on real artifacts, in quick mode: rows, failures, exit codes, baseline."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,8 @@ from common.files import sha256_file
 from runtime import compare
 from runtime.__main__ import main
 from runtime.manifest import read_manifest
+from tests.conftest import require
+from tests.processes import command_of, descendants, running
 
 KINDS = {"torchscript", "torchscript-lite", "onnxruntime", "onnxruntime-iobinding",
          "executorch-xnnpack", "executorch-portable"}
@@ -279,3 +284,38 @@ def test_a_report_folder_conflict_is_refused_before_measuring(small_export, trai
     code, err = run_cli_captured(capsys, small_args(small_export, trained, data_dir, tmp_path / "r"))
     assert code == 2 and err.count("\n") == 1 and conflict in err and "--out-dir" in err, err
     assert (tmp_path / "r" / conflict / "keep.txt").read_text() == "a user's file"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_during_the_arm64_target_ends_its_emulations_and_temp_folders(small_export, trained, data_dir,
+                                                                                tmp_path, sig):
+    """The signal goes to `python -m runtime` alone (as `kill` sends it, not a terminal's Ctrl-C to the
+    whole group): it must end its qemu processes itself, remove its temp folders and say what is true."""
+    from runtime.targets import arm64
+    require(arm64.missing_setup() is None, f"{arm64.missing_setup()}")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp)}
+    argv = small_args(small_export, trained, data_dir, tmp_path / "r", "--targets", "arm64")
+    process = subprocess.Popen([sys.executable, "-m", "runtime", *map(str, argv)], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    emulations = []
+    try:
+        deadline = time.monotonic() + 600
+        while not emulations and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.2)
+            emulations = [p for p in descendants(process.pid) if "qemu-aarch64" in command_of(p)]
+        assert emulations, "no qemu process started"
+        process.send_signal(sig)
+        _, err = process.communicate(timeout=120)
+        # folders only: ONNX Runtime keeps a session-id file (.ses) in TMPDIR
+        outlived, left = [p for p in emulations if running(p)], [p for p in tmp.iterdir() if p.is_dir()]
+    finally:
+        for pid in [process.pid, *emulations]:  # whatever the run left behind, so later tests have the cores
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+    assert not outlived, "qemu processes outlived the report"
+    assert not left, left
+    from runtime.__main__ import INTERRUPTED
+    assert process.returncode == 128 + sig and err.strip().splitlines()[-1] == INTERRUPTED, err[-2000:]
+    assert "Traceback" not in err
