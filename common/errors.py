@@ -42,7 +42,9 @@ def disk_full(e: BaseException | None) -> bool:
 
 def _terminate(signum: int, frame: object) -> None:
     """SIGTERM takes Ctrl-C's path, so every `finally` and `except BaseException` cleanup runs
-    (temp folders removed, child processes ended, unfinished run folders abandoned)."""
+    (temp folders removed, child processes ended, unfinished run folders abandoned). A second
+    SIGTERM ends the process at once."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     raise KeyboardInterrupt(signum)
 
 

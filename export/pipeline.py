@@ -3,7 +3,8 @@ split, export.search) -> every format x variant, each built and judged on valida
 passes -> verify it on the 10k test set -> test vectors + manifest -> point `artifacts` at the new run.
 
 A bad checkpoint, config or output folder raises UserError before anything is written. A format
-that throws or misses its fp32 tolerance becomes a `failed` row and the others still run; the
+that throws, crashes its runtime (each built file is loaded first in a child process,
+export.isolated) or misses its fp32 tolerance becomes a `failed` row and the others still run; the
 caller (python -m export) then exits non-zero. A variant that misses the accuracy budget (on
 validation at every setting tried, or on test for what validation chose) is `rejected`: a result.
 """
@@ -23,7 +24,7 @@ from torch.utils.data import TensorDataset
 from common.config import as_dict
 from common.errors import UserError, one_line
 from common.files import atomic_path, atomic_write_json, check_free_space, sha256_file
-from export import formats, manifest, runs, search, verify
+from export import formats, isolated, manifest, runs, search, verify
 from export.config import ExportConfig
 from export.prune import FineTune
 from export.search import Budget, Source
@@ -206,6 +207,8 @@ def export_one(module: ModuleType, variant: Variant, tries: list[tuple[Source, Q
         try:
             with atomic_path(out) as tmp:
                 row.notes += module.build(source.model, variant, ctx.calib, tmp, recipe=recipe, **options)
+            if crash := isolated.check(variant.format, out):  # its runtime must not take this process down
+                raise RuntimeError(crash)
             runner = module.load(out, threads=ctx.cfg.threads)
             if searched:
                 val = search.artifact_val_accuracy(runner, ctx.val_set)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from common.errors import run_cli
-from tools import bench, probe
+from tools import bench, probe, runner_ab
 
 
 def one_error_line(capsys, code: int) -> str:
@@ -17,6 +17,7 @@ def one_error_line(capsys, code: int) -> str:
     (bench.main, ["--reuse", "maybe"], "reuse must be true or false, got 'maybe'"),
     (probe.main, ["--rounds", "0"], "rounds must be between 1 and 1000, got 0"),
     (probe.main, ["--iterations", "1.5"], "iterations must be an integer, got '1.5'"),
+    (runner_ab.main, ["--rounds", "5"], "rounds must be at least 6, got 5"),
 ])
 def test_a_bad_value_is_one_line_and_exit_2(capsys, main, argv, message):
     err = one_error_line(capsys, run_cli(main, argv))  # refused while parsing: nothing is run or written
