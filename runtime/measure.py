@@ -19,7 +19,7 @@ from common.errors import one_line
 from export.variant import Runner
 from export.verify import predict_all, within_budget
 from runtime import harness, peak_rss, runners
-from runtime.manifest import ArtifactError, Manifest, verified_path
+from runtime.manifest import ArtifactError, Manifest, loadable_path
 from runtime.report.rows import Row, describe_artifact
 
 STAT_KEYS = ("p50_us", "p90_us", "p99_us", "mean_us", "std_us", "trimmed_mean_us", "cv", "throughput")
@@ -104,7 +104,7 @@ def target_jobs(target: str, manifest: Manifest, checkpoint: Path,
         path, error = None, None
         if any(runners.unavailable(name) is None for name in names):  # hash the file once, if anything runs it
             try:
-                path = verified_path(manifest, artifact)
+                path = loadable_path(manifest, artifact)
             except ArtifactError as e:
                 error = str(e)
         pairs += [(name, facts, path, error, artifact.sha256) for name in names]

@@ -23,9 +23,12 @@ COPIED = ("load_ms", "first_ms", "p50_us", "p90_us", "p99_us", "mean_us", "trimm
 # The schema (docs/manifest.md, "Device results"): each key's type; ok results need OK_KEYS non-null.
 DOC_TYPES = {"target": str, "created_utc": str, "device": dict[str, Any], "method": dict[str, Any], "results": list}
 METHOD_TYPES = {"warmup": int, "iterations": int, "batch": int, "threads": int | None, "clock": str}
-RESULT_TYPES = {"artifact": str, "sha256": str, "status": str, "reason": str | None,
+DEVICE_TYPES = {"model": str | None, "browser": str | None, "serial": str | None, "runtime": str | None}  # optional keys
+RESULT_TYPES = {"artifact": str, "sha256": str, "status": str, "reason": str | None, "runtime": str | None,
                 **{k: float | None for k in COPIED}, "verification": dict[str, Any] | None}
+VERIFICATION_TYPES = {"top1_agreement": float | None}  # what a report row takes from it
 OK_KEYS = COPIED + ("verification",)
+OPTIONAL_KEYS = ("runtime",)  # the device's runtime when the file names it per result
 RESULT_STATUSES = ("ok", "failed", "unsupported")
 
 
@@ -39,6 +42,8 @@ def validate(doc: Any, target: str) -> dict:
         need(key in doc, f"missing {key!r}")
         need(fits(doc[key], kind), f"{key} has the wrong type")
     need(doc["target"] == target, f"target is {doc['target']!r}, expected {target!r}")
+    wrong = [k for k, kind in DEVICE_TYPES.items() if not fits(doc["device"].get(k), kind)]
+    need(not wrong, f"device has mistyped {wrong}")
     need(doc.get("status", "ok") in ("ok", "failed"), f"status is {doc.get('status')!r}, expected ok or failed")
     if doc.get("status") == "failed":  # the app could not start: no rows, the reason says why
         need(isinstance(doc.get("reason"), str) and bool(doc["reason"]), "status failed but no reason")
@@ -53,9 +58,11 @@ def validate(doc: Any, target: str) -> dict:
 
 
 def _validate_result(i: int, r: Any, need: Callable[[bool, str], None]) -> None:
-    need(isinstance(r, dict) and all(k in r for k in RESULT_TYPES if k not in OK_KEYS),
-         f"result {i} lacks one of {[k for k in RESULT_TYPES if k not in OK_KEYS]}")
+    required = [k for k in RESULT_TYPES if k not in OK_KEYS + OPTIONAL_KEYS]
+    need(isinstance(r, dict) and all(k in r for k in required), f"result {i} lacks one of {required}")
     wrong = [k for k, kind in RESULT_TYPES.items() if not fits(r.get(k), kind)]
+    wrong += [f"verification.{k}" for k, kind in VERIFICATION_TYPES.items()
+              if isinstance(r.get("verification"), dict) and not fits(r["verification"].get(k), kind)]
     need(not wrong, f"result {i} ({r['artifact']!r}) has mistyped {wrong}")
     need(r["status"] in RESULT_STATUSES, f"result {r['artifact']} has unknown status {r['status']!r}")
     if r["status"] == "ok":
