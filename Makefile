@@ -14,7 +14,7 @@ WEB    := mobile_demo/web
 PIPELINE_PACKAGES := nodejs=node npm=npm chromium=chromium
 TEST_PACKAGES     := $(PIPELINE_PACKAGES) openjdk-17-jdk-headless=javac adb=adb maven=mvn aapt=aapt2
 
-.PHONY: help system-pipeline system-test android-check venv web data pipeline train export report test bench config-reference clean
+.PHONY: help system-pipeline system-test android-check venv web data pipeline pipeline-steps train export report test bench timing config-reference clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -44,17 +44,28 @@ data:  ## put the MNIST .gz files in data/MNIST/raw (copied from MNIST_GZ_DIR wh
 	@if [ -d "$(MNIST_GZ_DIR)" ]; then cp -n $(MNIST_GZ_DIR)/*.gz $(DATA_DIR)/MNIST/raw/; \
 	 else echo "note: $(MNIST_GZ_DIR) not found; torchvision will download MNIST if there is network"; fi
 
+# Each stage skips itself, with one line saying why, when its output was made from the same
+# inputs (common/stages.py); FORCE=1 runs every stage anyway: `make pipeline FORCE=1`.
+FORCE ?=
+STAGE_FLAGS := $(if $(filter-out 0,$(FORCE)),--force)
+
 train: venv data  ## train the MLP -> checkpoints/mlp.pt
-	DATA_DIR=$(DATA_DIR) $(PY) -m train
+	DATA_DIR=$(DATA_DIR) $(PY) -m train $(STAGE_FLAGS)
 
 export: venv data  ## export, verify and embed every artifact -> artifacts/, mobile_demo/*/
-	DATA_DIR=$(DATA_DIR) $(PY) -m export --embed true
+	DATA_DIR=$(DATA_DIR) $(PY) -m export --embed true $(STAGE_FLAGS)
 
 report: system-pipeline venv web data  ## measure the web demo in headless Chromium, then the latency report -> reports/
-	node $(WEB)/bench.mjs bench --warmup 100 --iterations 1000 --out reports/device_results/browser-wasm.json
-	DATA_DIR=$(DATA_DIR) $(PY) -m runtime
+	$(PY) -m runtime.browser $(STAGE_FLAGS)
+	DATA_DIR=$(DATA_DIR) $(PY) -m runtime $(STAGE_FLAGS)
 
-pipeline: system-pipeline train export report  ## set up and run the whole job: train -> export -> embed -> browser bench -> report
+# One pipeline at a time in a folder: a second `make pipeline` says so and waits for the first,
+# then finds every stage done, so neither publishes a mix of two runs.
+pipeline:  ## set up and run the whole job: train -> export -> embed -> browser bench -> report (FORCE=1: rerun every stage)
+	@flock -n .pipeline.lock true || echo "pipeline: another make pipeline is running in this folder; waiting for it to finish (lock .pipeline.lock)"
+	@flock .pipeline.lock $(MAKE) --no-print-directory pipeline-steps
+
+pipeline-steps: system-pipeline train export report
 
 # javac, mvn and aapt2 (Debian's aapt) come with system-test. Maven keeps its downloads in ~/.m2,
 # so later runs (and CI on the same machine) reuse them.

@@ -3,6 +3,10 @@
 Exit status: 0 when every requested artifact is ok, unsupported or rejected (each with its reason),
 1 when any failed (built or verified wrongly; the others are still written) or, with
 --fail-on-rejected, when any was rejected; 2 for bad input (one line).
+
+Skipped, with one line saying why, when artifacts/ was made from the same settings, checkpoint,
+data, code and library versions and no file of it changed (common/stages.py); --force exports
+anyway. --embed is its own step, skipped the same way (export/embed.py).
 """
 from __future__ import annotations
 
@@ -10,21 +14,48 @@ import argparse
 import signal
 import sys
 import time
+from typing import Any
 
-from common.config import add_config_flags, config_from_args
+from common import progress, stages
+from common.config import add_config_flags, as_dict, config_from_args
 from common.errors import run_cli
+from common.files import sha256_file
 from export import manifest
 from export.config import ExportConfig
 from export.pipeline import run
+from train import checkpoint, data
+
+# Settings that say where things go or what happens after: not what the artifacts are made from.
+NOT_INPUTS = ("checkpoint", "out_dir", "data_dir", "keep_runs", "embed", "embed_artifacts")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m export", description=__doc__)
     add_config_flags(parser, ExportConfig)
+    parser.add_argument("--force", action="store_true", help="export (and embed) even when the outputs are up to date")
     args = parser.parse_args(argv)
     cfg = config_from_args(ExportConfig, "export", args)
     # `kill` raises SystemExit like Ctrl-C raises KeyboardInterrupt, so the unfinished run folder is removed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    record = stages.record_beside(cfg.out_dir)
+    with stages.exclusive(record, "export"):
+        stage = stages.Stage("export", record, stage_inputs(cfg))
+        decision = stage.check(args.force)
+        print(decision.line, flush=True)
+        code = 0
+        if not decision.skip:
+            with progress.native_logs_above_bars():  # ExecuTorch's threadpool lines, one per load
+                code = export(cfg)
+        if code == 0 and not decision.skip:
+            stage.done([cfg.out_dir])  # the run published: every file behind the `artifacts` link
+    if cfg.embed:
+        from export import embed  # the mobile demos' step; imported only when asked for
+        embed.embed_step(cfg.out_dir / "manifest.json", names=cfg.embed_artifacts or None, force=args.force)
+    return code
+
+
+def export(cfg: ExportConfig) -> int:
+    """One export run, published; its exit status (see the module docstring)."""
     start = time.perf_counter()
     manifest_path = run(cfg, log=lambda line: print(line, flush=True))
     rows = manifest.read(manifest_path)["artifacts"]
@@ -32,14 +63,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"done in {time.perf_counter() - start:.0f} s: {counts['ok']} ok, {counts['unsupported']} unsupported, "
           f"{counts['rejected']} rejected, {counts['failed']} failed -> {cfg.out_dir / 'manifest.json'} "
           f"(run {manifest_path.parent})")
-    if cfg.embed:
-        from export import embed  # the mobile demos' step; imported only when asked for
-        done = embed.embed(cfg.out_dir / "manifest.json", names=cfg.embed_artifacts or None)
-        print(f"embedded {', '.join(done)} into the mobile demos")
     for r in rows:
         if r["status"] in ("failed", "rejected"):
             print(f"{r['status'].upper()} {r['name']}: {r['reason']}", file=sys.stderr)
     return 1 if counts["failed"] or (cfg.fail_on_rejected and counts["rejected"]) else 0
+
+
+def stage_inputs(cfg: ExportConfig) -> dict[str, Any]:
+    """What the artifacts are a function of: the settings that shape them, the checkpoint and the
+    data (by sha256), this code, the libraries that build and verify them."""
+    ckpt = checkpoint.load(cfg.checkpoint)  # a missing or broken one: the export's own one-line error
+    spec = data.get_spec(ckpt["dataset"]["name"])
+    return {"config": {k: v for k, v in as_dict(cfg).items() if k not in NOT_INPUTS},
+            "checkpoint": sha256_file(cfg.checkpoint), "data": data.raw_file_hashes(spec, cfg.data_dir),
+            "code": stages.code("export", "train", "common"), "versions": manifest.versions()}
 
 
 if __name__ == "__main__":

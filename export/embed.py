@@ -20,6 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from common import stages
 from common.config import add_config_flags, config_from_args, option
 from common.errors import UserError, run_cli
 from common.files import atomic_write_json, sha256_file
@@ -141,6 +142,24 @@ def embed(manifest_path: Path, assets_dir: Path = ANDROID_ASSETS, names: tuple[s
         for _, tmp in staged:
             shutil.rmtree(tmp, ignore_errors=True)
     return [a["name"] for a in rows]
+
+
+def embed_step(manifest_path: Path, names: tuple[str, ...] | None = None, force: bool = False,
+               assets_dir: Path = ANDROID_ASSETS, web_dir: Path = WEB_MODELS) -> None:
+    """`embed`, as a pipeline stage: skipped, with one line saying why, when both demos already hold
+    these artifacts of this very manifest (common/stages.py); --force embeds anyway."""
+    record = stages.record_beside(Path(assets_dir))
+    with stages.exclusive(record, "embed"):
+        inputs = {"names": list(names or DEFAULT_NAMES), "manifest": stages.files([Path(manifest_path)]),
+                  "web_dir": str(web_dir), "code": stages.code("export", "common")}
+        stage = stages.Stage("embed", record, inputs)
+        decision = stage.check(force)
+        print(decision.line, flush=True)
+        if decision.skip:
+            return
+        done = embed(manifest_path, assets_dir, names, web_dir)
+        stage.done([Path(assets_dir)] + ([Path(web_dir)] if web_dir is not None and Path(web_dir).exists() else []))
+    print(f"embedded {', '.join(done)} into the mobile demos")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -27,7 +27,7 @@ from typing import Callable
 from common.config import add_config_flags, config_from_args, option
 from common.errors import UserError, run_cli
 from common.files import atomic_write_json, ensure_writable_dir
-from runtime.device_results import validate as validate_device_results  # the one schema check
+from runtime.targets.device_results import validate as validate_device_results  # the one schema check
 
 PACKAGE = "org.mnistdeploy.demo"           # applicationId in mobile_demo/android/app/build.gradle
 RESULTS_NAME = "benchmark_results.json"     # in the app's filesDir: the app's Benchmark.RESULTS_NAME (tested equal)

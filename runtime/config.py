@@ -5,6 +5,7 @@ import dataclasses
 from pathlib import Path
 
 from common.config import check_threads, option
+from export.verify import BATCH as EXPORT_BATCH
 
 MAX_BATCH = 10_000  # the MNIST test set: a larger batch would silently time a 10k-image batch
 MAX_MATMUL = 8192   # three 8192^2 fp32 matrices are ~0.8 GB; larger ones only risk running out of memory
@@ -12,6 +13,16 @@ MAX_MATMUL = 8192   # three 8192^2 fp32 matrices are ~0.8 GB; larger ones only r
 # `--quick`: small counts for tests and smoke runs. Each value still lands in the report's
 # `method` block, so a quick report can never pass for a full one.
 QUICK = {"warmup": 10, "iterations": 100, "min_seconds": 0.05, "min_calls": 5, "peak_rss": False}
+# `--full`: the exhaustive matrix (`make bench` runs it). The defaults measure what the decision
+# needs: latency at batch 1 on one thread (what the recommendation ranks), throughput at the
+# largest batch, accuracy, and the arm64 counts with accuracy on ARM64_IMAGES; what they leave
+# out is named in the report (`left_out`).
+FULL = {"batches": [1, 32, 256], "threads": [1, 0], "peak_rss": True, "floors": True, "arm64_images": 0}
+# Test images each artifact runs under ARM64 emulation by default (the recommended one: all of
+# them). With 3,000 images a top-1 disagreement rate of 0.1% shows up at least once with 95%
+# probability (1 - 0.999^3000 = 0.95), and none in 3,000 bounds the rate below 0.1% at 95%
+# confidence (the rule of three, 3/n); emulated fp32 costs ~9 ms of CPU per image (~90 s per 10k).
+ARM64_IMAGES = 3000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,15 +36,24 @@ class RuntimeConfig:
                                           "browser-wasm); empty: every one, those this machine cannot measure "
                                           "listed as not measured")
     artifacts: tuple[str, ...] = option([], "only artifacts whose name matches one of these shell patterns, e.g. mlp_onnx_* (empty: all)")
-    batches: tuple[int, ...] = option([1, 32, 256], "batch sizes to time")
-    threads: tuple[int, ...] = option([1, 0], "thread counts to time; 0 = all cores of this machine")
+    batches: tuple[int, ...] = option([1, 256], "batch sizes to time: 1 (latency) and the largest (throughput); "
+                                                "--full: 1, 32, 256")
+    threads: tuple[int, ...] = option([1], "thread counts to time; 0 = all cores of this machine; --full: 1, 0")
     warmup: int = option(100, "untimed calls before each timed run (>= 100 for a full report)")
     iterations: int = option(1000, "timed calls at batch 1 (>= 1000 for a full report)")
     min_seconds: float = option(1.0, "timed seconds per run at batch > 1 (>= 1 for a full report)")
     min_calls: int = option(10, "at least this many timed calls at batch > 1")
     cv_warn: float = option(0.5, "coefficient of variation (std/mean) above which a row is flagged noisy")
-    accuracy_batch: int = option(256, "batch size for the 10k-image accuracy pass")
-    peak_rss: bool = option(True, "measure peak resident memory per artifact in a fresh subprocess (~3 s each)")
+    accuracy_batch: int = option(EXPORT_BATCH, "batch size of the accuracy pass; at the export's own batch "
+                                               f"({EXPORT_BATCH}) a row takes the export's verified accuracy of "
+                                               "the same file through the same runtime build instead of "
+                                               "measuring it again (int8-dynamic results depend on the batch)")
+    peak_rss: bool = option(False, "measure peak resident memory per artifact in a fresh subprocess (~3 s each); "
+                                   "--full: true")
+    floors: bool = option(False, "the compute and memory floors under every cpu row (runtime/floor.py); --full: true")
+    arm64_images: int = option(ARM64_IMAGES, "test images per artifact for accuracy and parity under ARM64 "
+                                             "emulation, evenly spaced over the test set (0: all); the "
+                                             "recommended arm64 artifact always runs all; --full: 0")
     matmul_size: int = option(512, "n of the n x n torch.mm timed for the machine's peak FLOP/s (compute floor)")
     baseline: str = option("", "a previous latency_report.json to compare with (empty: none)")
     regression_tolerance: float = option(0.2, "p50 more than this fraction slower than the baseline is a regression")
@@ -57,6 +77,25 @@ class RuntimeConfig:
         for name, high in (("accuracy_batch", MAX_BATCH), ("matmul_size", MAX_MATMUL)):
             if not 1 <= getattr(self, name) <= high:
                 raise ValueError(f"{name} must be from 1 to {high}, got {getattr(self, name)}")
+        if self.arm64_images < 0:
+            raise ValueError(f"arm64_images must be >= 0 (0: the whole test set), got {self.arm64_images}")
         if self.min_seconds < 0 or self.cv_warn <= 0 or self.regression_tolerance < 0:
             raise ValueError("min_seconds and regression_tolerance must be >= 0 and cv_warn > 0, got "
                              f"{self.min_seconds}, {self.regression_tolerance}, {self.cv_warn}")
+
+
+def left_out(cfg: RuntimeConfig, cores: int) -> dict[str, list[str]]:
+    """What this report does not measure that `--full` does, per target, one phrase each
+    (report["method"]["left_out"] and each target's block); {} for a full report."""
+    timed = []
+    batches = [b for b in FULL["batches"] if b not in cfg.batches]
+    if batches:
+        timed.append(f"batch {', '.join(map(str, batches))}: --full times batches 1, 32 and 256")
+    if cores > 1 and not any(t in (0, cores) for t in cfg.threads):
+        timed.append(f"{cores} threads (all cores): rows are timed on {', '.join(map(str, cfg.threads))} thread(s)")
+    cpu = timed + (["peak RSS per artifact"] if not cfg.peak_rss else []) + \
+        (["the compute and memory floors"] if not cfg.floors else [])
+    arm64 = [f"accuracy and parity on the full test set: {cfg.arm64_images} evenly spaced test images per "
+             f"artifact, all of them for the recommended one"] if cfg.arm64_images else []
+    out = {"cpu": cpu, "cuda": timed, "arm64": arm64}
+    return {target: phrases for target, phrases in out.items() if phrases}

@@ -113,7 +113,7 @@ def test_a_full_disk_is_not_published_and_the_old_run_stays(tmp_path, capsys, mo
     full = types.SimpleNamespace(FORMAT="onnx", BACKENDS=("cpu",), EXTENSION=".onnx", build=build,
                                  load=formats.FORMATS["onnx"].load)
     monkeypatch.setitem(formats.FORMATS, "onnx", full)
-    code, err = export_cli(capsys, *one)
+    code, err = export_cli(capsys, *one, "--force")  # the same inputs: without --force it would be skipped
     assert code == 2 and err.count("\n") == 1 and "No space left on device" in err and "not published" in err
     assert out.resolve() == good
     assert [p for p in (tmp_path / "artifacts-runs").iterdir() if p.is_dir()] == [good]

@@ -1,5 +1,5 @@
-"""Artifacts for the runtime tests: the session's full default export (tests/conftest.py `exported`),
-of which the runtime tests pick one artifact of each kind (SAMPLE) so they stay quick.
+"""Artifacts for the runtime tests: one artifact of each kind (SAMPLE), so they stay quick, from
+tests/conftest.py `few_artifacts` (the full export only when the session builds it anyway).
 """
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ SAMPLE = ("mlp_torchscript_fp32", "mlp_torchscript-lite_fp32", "mlp_onnx_fp32", 
 
 
 @pytest.fixture(scope="session")
-def manifest_path(exported) -> Path:
-    return exported
+def manifest_path(few_artifacts) -> Path:
+    return few_artifacts
 
 
 def _quick_args(manifest, checkpoint, data_dir, out, *extra) -> list[str]:
