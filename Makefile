@@ -52,20 +52,22 @@ STAGE_FLAGS := $(if $(filter-out 0,$(FORCE)),--force)
 train: venv data  ## train the MLP -> checkpoints/mlp.pt
 	DATA_DIR=$(DATA_DIR) $(PY) -m train $(STAGE_FLAGS)
 
-export: venv data  ## export, verify and embed every artifact -> artifacts/, mobile_demo/*/
+export: venv data train  ## export, verify and embed every artifact -> artifacts/, mobile_demo/*/
 	DATA_DIR=$(DATA_DIR) $(PY) -m export --embed true $(STAGE_FLAGS)
 
-report: system-pipeline venv web data  ## measure the web demo in headless Chromium, then the latency report -> reports/
+report: system-pipeline venv web data export  ## measure the web demo in headless Chromium, then the latency report -> reports/
 	$(PY) -m runtime.browser $(STAGE_FLAGS)
 	DATA_DIR=$(DATA_DIR) $(PY) -m runtime $(STAGE_FLAGS)
 
 # One pipeline at a time in a folder: a second `make pipeline` says so and waits for the first,
-# then finds every stage done, so neither publishes a mix of two runs.
+# then finds every stage done, so neither publishes a mix of two runs. Two make jobs at a time
+# (this machine's 2 cores): the ARM64 set-up runs beside training and export (one thread each), npm
+# beside pip; `report` waits for everything, so nothing runs beside a measurement.
 pipeline:  ## set up and run the whole job: train -> export -> embed -> browser bench -> report (FORCE=1: rerun every stage)
 	@flock -n .pipeline.lock true || echo "pipeline: another make pipeline is running in this folder; waiting for it to finish (lock .pipeline.lock)"
-	@flock .pipeline.lock $(MAKE) --no-print-directory pipeline-steps
+	@flock .pipeline.lock $(MAKE) --no-print-directory -j2 pipeline-steps
 
-pipeline-steps: system-pipeline train export report
+pipeline-steps: system-pipeline report
 
 # javac, mvn and aapt2 (Debian's aapt) come with system-test. Maven keeps its downloads in ~/.m2,
 # so later runs (and CI on the same machine) reuse them.
@@ -78,6 +80,9 @@ test: system-test android-check venv web data  ## run every test: the Android co
 bench: venv data  ## check the speed, size and accuracy targets from one measured run -> reports/bench/bench.json
 	DATA_DIR=$(DATA_DIR) $(PY) -m tools.bench
 
+timing: venv  ## time the main job on fresh clones of HEAD: make pipeline, again, [runtime] changed, make test -> reports/timing/
+	$(PY) -m tools.timing --test true
+
 config-reference: venv  ## regenerate the README's config reference from the stage dataclasses
 	$(PY) -m tools.config_reference --write
 
@@ -85,7 +90,7 @@ config-reference: venv  ## regenerate the README's config reference from the sta
 ARM64_CACHE := .cache/arm64
 
 .PHONY: arm64
-arm64: venv  ## set up the arm64 target (qemu-user, arm64 userland, aarch64 wheels, runner, counting plugin) -> .cache/arm64
+arm64: venv | system-pipeline  ## set up the arm64 target (qemu-user, arm64 userland, aarch64 wheels, runner, counting plugin) -> .cache/arm64
 	bash native/arm64/setup.sh $(PY) $(ARM64_CACHE)
 
 # The report's arm64 rows and tests/runtime/test_arm64.py run on that set-up.

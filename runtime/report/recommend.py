@@ -89,7 +89,7 @@ def _card(target: Target, measured: Measured, device: str | None, manifest: Mani
         return Recommendation(**base, reason="no ok artifact within the accuracy budget was measured at batch 1")
     best, row = ranked[0]
     runner_up = ranked[1][0] if len(ranked) > 1 else None
-    accuracy, source = row.accuracy, row.accuracy_source
+    accuracy, source = row.accuracy, row.accuracy_source or "measured"
     if accuracy is None:  # a device row: the export's figure for the same file
         accuracy, source = next((a.test_accuracy for a in manifest.artifacts if a.name == row.artifact), None), "export"
     fp32 = next((a for a in manifest.artifacts if a.format == row.format and a.backend == row.backend

@@ -21,10 +21,10 @@ def manifest_path(few_artifacts) -> Path:
 
 
 def _quick_args(manifest, checkpoint, data_dir, out, *extra) -> list[str]:
-    """`python -m runtime` flags for a quick run of SAMPLE at batches 1 and 32, one thread."""
+    """`python -m runtime` flags for a quick run of SAMPLE at batches 1 and 32, one thread, with the floors."""
     return ["--manifest", str(manifest), "--checkpoint", str(checkpoint), "--data-dir", str(data_dir),
             "--out-dir", str(out), "--device-results-dir", str(out / "device_results"), "--quick",
-            "--batches", "1,32", "--threads", "1", "--artifacts", ",".join(SAMPLE), *extra]
+            "--batches", "1,32", "--threads", "1", "--floors", "true", "--artifacts", ",".join(SAMPLE), *extra]
 
 
 @pytest.fixture(scope="session")

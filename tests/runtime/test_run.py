@@ -29,6 +29,11 @@ def test_every_runtime_kind_loads_runs_and_keeps_accuracy(quick_report):
         assert r["ratio_to_eager"] is not None
     eager = [r for r in cpu if r["runtime"] == "torch-eager"]
     assert [r["ratio_to_eager"] for r in eager] == [1.0, 1.0]
+    # every artifact's accuracy is the export's verified one (same file, runtime build, data, batch and
+    # threads); the checkpoint's own is measured
+    assert {r["accuracy_source"] for r in cpu if r["runtime"] != "torch-eager"} == {"export"}
+    assert {r["accuracy_source"] for r in eager} == {"measured"}
+    assert all(r["accuracy_images"] == 10_000 for r in cpu)
     assert {r["batch"] for r in cpu} == {1, 32}
     assert (out / "latency_report.md").read_text().startswith("# Latency and accuracy report")
 
@@ -53,7 +58,7 @@ def test_report_has_runner_overheads_the_interleaved_ratio_and_both_floors(quick
         assert o["overhead_ci95"][0] <= o["overhead_us"] <= o["overhead_ci95"][1]
         assert o["bound_us"] == max(1.0, 0.1 * o["raw_p50_us"])
     interleaved = report["targets"]["cpu"]["interleaved_ratio"]
-    assert 1 <= len(interleaved["candidates"]) <= compare.CANDIDATES and interleaved["rounds"] == compare.RATIO_ROUNDS
+    assert 1 <= len(interleaved["candidates"]) <= compare.MAX_CANDIDATES and interleaved["rounds"] == compare.RATIO_ROUNDS
     for c in interleaved["candidates"]:
         low, high = c["ratio_ci95"]
         assert 0 < low <= c["ratio"] <= high
@@ -66,6 +71,32 @@ def test_report_has_runner_overheads_the_interleaved_ratio_and_both_floors(quick
             assert r["over_floor_us"] is not None
     md = (out / "latency_report.md").read_text()
     assert "Runner overhead of executorch-xnnpack" in md and "Memory floor" in md and "interleaved" in md
+
+
+def test_the_default_report_names_what_only_full_measures(quick_report):
+    _, _, report = quick_report
+    left = report["method"]["left_out"]
+    assert report["targets"]["cpu"]["left_out"] == left["cpu"]
+    assert any("batch 256" in phrase for phrase in left["cpu"]) and "peak RSS per artifact" in left["cpu"]
+    assert "the compute and memory floors" not in left["cpu"]  # --floors true: measured
+
+
+def test_a_report_with_the_same_inputs_is_skipped_and_a_changed_setting_reruns_it(small_export, trained, data_dir,
+                                                                                  tmp_path, capsys):
+    from common.errors import run_cli
+    argv = small_args(small_export, trained, data_dir, tmp_path, "--targets", "cpu")
+    assert run_cli(main, argv) == 0
+    assert capsys.readouterr().out.startswith("report: running: no record of an earlier run")
+    before = (tmp_path / "latency_report.json").read_text()
+    assert run_cli(main, argv) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("report: skipped: its output was made from the same inputs") and "cpu: recommended" in out
+    assert (tmp_path / "latency_report.json").read_text() == before
+    assert run_cli(main, argv + ["--cv-warn", "0.4"]) == 0
+    assert "report: running: changed since the last run: config.cv_warn: 0.5 -> 0.4" in capsys.readouterr().out
+    (tmp_path / "latency_report.md").unlink()  # a reader removed a file of the report: not done any more
+    assert run_cli(main, argv + ["--cv-warn", "0.4"]) == 0
+    assert "report: running: its output" in capsys.readouterr().out
 
 
 def test_without_a_gpu_cuda_rows_say_not_measured(quick_report):

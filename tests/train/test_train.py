@@ -113,3 +113,19 @@ def test_failed_write_leaves_no_half_written_checkpoint(tmp_path):
     with pytest.raises((pickle.PicklingError, AttributeError)):
         checkpoint.save({"bad": lambda: 0}, target)  # torch.save fails mid-write: lambdas don't pickle
     assert list(tmp_path.iterdir()) == []
+
+
+def test_training_again_with_the_same_inputs_is_skipped_and_says_why(data_dir, tmp_path, capsys):
+    args = ["--epochs", "1", "--train-samples", "2000", "--hidden-size", "32", "--data-dir", str(data_dir),
+            "--out-dir", str(tmp_path)]
+    assert run_cli(main, args) == 0
+    assert capsys.readouterr().out.startswith("train: running: no record of an earlier run")
+    weights = (tmp_path / "mlp.pt").read_bytes()
+    assert run_cli(main, args) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("train: skipped: its output was made from the same inputs (config, data, code, versions)")
+    assert out.count("\n") == 1 and (tmp_path / "mlp.pt").read_bytes() == weights
+    assert run_cli(main, args + ["--lr", "0.002"]) == 0
+    assert "train: running: changed since the last run: config.lr: 0.001 -> 0.002" in capsys.readouterr().out
+    assert run_cli(main, args + ["--lr", "0.002", "--force"]) == 0
+    assert capsys.readouterr().out.startswith("train: running: --force given")
