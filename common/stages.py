@@ -13,18 +13,15 @@ inputs and every output file as recorded -> skipped, with one line saying what i
 anything else -> it runs, with one line saying why (no record, a record that cannot be read,
 which input changed, which output file was edited or removed). `force` always runs.
 
-`exclusive` holds a lock beside the record for a whole run, so two runs of one stage in one
+A lock beside the record is held for a whole run (`exclusive`), so two runs of one stage in one
 folder never interleave: the second waits, says so in one line, then finds the first one's
-record and skips. Use:
+record and skips. Every stage's command uses it the same way:
 
-    record = stages.record_beside(cfg.checkpoint_path)
-    with stages.exclusive(record, "train"):
-        stage = stages.Stage("train", record, inputs(cfg))   # inputs read inside the lock
-        decision = stage.check(force)
-        print(decision.line)
-        if not decision.skip:
-            ...run, publish...
-            stage.done([outputs])
+    with stages.running("train", cfg.checkpoint_path, lambda: stage_inputs(cfg), args.force) as stage:
+        if stage is None:   # skipped: its line is printed
+            return 0
+        ...run, publish...
+        stage.done([cfg.checkpoint_path, cfg.metrics_path])
 """
 from __future__ import annotations
 
@@ -38,7 +35,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from common.errors import UserError
 from common.files import atomic_write_json, sha256_file
@@ -92,6 +89,19 @@ class Stage:
                 files[os.path.relpath(f, self.record.parent)] = sha256_file(f)
         atomic_write_json(self.record, {"schema": SCHEMA, "stage": self.name, "finished_utc": _now(),
                                         "inputs": self.inputs, "outputs": files})
+
+
+@contextlib.contextmanager
+def running(name: str, output: Path, inputs: Callable[[], dict[str, Any]], force: bool) -> Iterator[Stage | None]:
+    """The stage that makes `output`, locked for the whole block: its line printed, then the Stage to
+    run (call .done(outputs) once they are published), or None when it is skipped. `inputs` is
+    called inside the lock, so a run that waited sees what the one before it wrote."""
+    record = record_beside(output)
+    with exclusive(record, name):
+        stage = Stage(name, record, inputs())
+        decision = stage.check(force)
+        print(decision.line, flush=True)
+        yield None if decision.skip else stage
 
 
 def record_beside(output: Path) -> Path:

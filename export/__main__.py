@@ -37,17 +37,13 @@ def main(argv: list[str] | None = None) -> int:
     cfg = config_from_args(ExportConfig, "export", args)
     # `kill` raises SystemExit like Ctrl-C raises KeyboardInterrupt, so the unfinished run folder is removed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    record = stages.record_beside(cfg.out_dir)
-    with stages.exclusive(record, "export"):
-        stage = stages.Stage("export", record, stage_inputs(cfg))
-        decision = stage.check(args.force)
-        print(decision.line, flush=True)
-        code = 0
-        if not decision.skip:
+    code = 0
+    with stages.running("export", cfg.out_dir, lambda: stage_inputs(cfg), args.force) as stage:
+        if stage is not None:
             with progress.native_logs_above_bars():  # ExecuTorch's threadpool lines, one per load
                 code = export(cfg)
-        if code == 0 and not decision.skip:
-            stage.done([cfg.out_dir])  # the run published: every file behind the `artifacts` link
+            if code == 0:
+                stage.done([cfg.out_dir])  # the run published: every file behind the `artifacts` link
     if cfg.embed:
         from export import embed  # the mobile demos' step; imported only when asked for
         embed.embed_step(cfg.out_dir / "manifest.json", names=cfg.embed_artifacts or None, force=args.force)

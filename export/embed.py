@@ -148,14 +148,11 @@ def embed_step(manifest_path: Path, names: tuple[str, ...] | None = None, force:
                assets_dir: Path = ANDROID_ASSETS, web_dir: Path = WEB_MODELS) -> None:
     """`embed`, as a pipeline stage: skipped, with one line saying why, when both demos already hold
     these artifacts of this very manifest (common/stages.py); --force embeds anyway."""
-    record = stages.record_beside(Path(assets_dir))
-    with stages.exclusive(record, "embed"):
-        inputs = {"names": list(names or DEFAULT_NAMES), "manifest": stages.files([Path(manifest_path)]),
-                  "web_dir": str(web_dir), "code": stages.code("export", "common")}
-        stage = stages.Stage("embed", record, inputs)
-        decision = stage.check(force)
-        print(decision.line, flush=True)
-        if decision.skip:
+    def inputs() -> dict:
+        return {"names": list(names or DEFAULT_NAMES), "manifest": stages.files([Path(manifest_path)]),
+                "web_dir": str(web_dir), "code": stages.code("export", "common")}
+    with stages.running("embed", Path(assets_dir), inputs, force) as stage:
+        if stage is None:
             return
         done = embed(manifest_path, assets_dir, names, web_dir)
         stage.done([Path(assets_dir)] + ([Path(web_dir)] if web_dir is not None and Path(web_dir).exists() else []))

@@ -45,12 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     cfg = config_from_args(RuntimeConfig, "runtime", args, preset=preset or None)
     ensure_writable_dir(cfg.out_dir, "report")  # before minutes of measuring, not after
     required = cfg.targets if "targets" in given(RuntimeConfig, "runtime", args) else ()
-    record = stages.record_beside(cfg.out_dir / REPORT_LINK)
-    with stages.exclusive(record, "report"):
-        stage = stages.Stage("report", record, stage_inputs(cfg, required))
-        decision = stage.check(args.force)
-        print(decision.line, flush=True)
-        if decision.skip:
+    inputs = lambda: stage_inputs(cfg, required)  # noqa: E731 - read inside the stage's lock
+    with stages.running("report", cfg.out_dir / REPORT_LINK, inputs, args.force) as stage:
+        if stage is None:
             return summarize(json.loads((cfg.out_dir / REPORT_NAMES[0]).read_text()),
                              [cfg.out_dir / name for name in REPORT_NAMES])
         with progress.native_logs_above_bars():

@@ -65,12 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg = config_from_args(BrowserConfig, "browser", args)
     if not (cfg.models / "manifest.json").is_file():
         raise UserError(f"no embedded models in {cfg.models}; run `python -m export --embed true` first")
-    record = stages.record_beside(cfg.out)
-    with stages.exclusive(record, "browser"):
-        stage = stages.Stage("browser", record, stage_inputs(cfg))
-        decision = stage.check(args.force)
-        print(decision.line, flush=True)
-        if decision.skip:
+    with stages.running("browser", cfg.out, lambda: stage_inputs(cfg), args.force) as stage:
+        if stage is None:
             return 0
         command = ["node", str(WEB / "bench.mjs"), "bench", "--warmup", str(cfg.warmup),
                    "--iterations", str(cfg.iterations), "--models", str(cfg.models), "--out", str(cfg.out)]

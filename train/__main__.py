@@ -25,12 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cfg = config_from_args(TrainConfig, "train", args)
     ensure_writable_dir(cfg.out_dir, "checkpoint")  # before anything is read or locked there
-    record = stages.record_beside(cfg.checkpoint_path)
-    with stages.exclusive(record, "train"):
-        stage = stages.Stage("train", record, stage_inputs(cfg))
-        decision = stage.check(args.force)
-        print(decision.line, flush=True)
-        if decision.skip:
+    with stages.running("train", cfg.checkpoint_path, lambda: stage_inputs(cfg), args.force) as stage:
+        if stage is None:
             return 0
         with progress.native_logs_above_bars():
             metrics = fit(cfg)

@@ -182,17 +182,30 @@ def test_x86_logits_are_reused_only_from_the_same_runtime_on_the_same_file(arm_r
 
 
 def test_the_two_worker_queue_gives_each_artifact_its_own_logits_and_counts(arm_runs, vectors):
-    """Accuracy passes go to whichever worker is free and counts to their own processes: each
-    artifact must still get the logits of its own run (those of a single fresh runner process)."""
+    """Logits passes go to whichever worker is free and counts to their own processes, and a result
+    may queue more work: each artifact must still get the logits of its own run (those of a single
+    fresh runner process), and a job added on the way runs too."""
     picks = [v for fmt in arm64.RUNNERS for v in [v for v in arm_runs.values() if v[0].format == fmt][:2]]
     models = [arm64_runs.Model(a.name, p, a.format, arm64.cost(a)) for a, p, _ in picks]
     assert {m.fmt for m in models} == {"onnx", "executorch"}
-    results = arm64_runs.run_all(models, vectors[0], 256)
-    assert set(results) == {m.name for m in models}
+    images = vectors[0]
+    sets = {"all": images, "head": images, "tail": images.copy()}  # int8-dynamic: the same batches as `alone`
+    first = [arm64_runs.Job("count", m, priority=0) for m in models] + [arm64_runs.Job("logits", m, "head")
+                                                                          for m in models]
+    got = {}
+
+    def then(job, result):
+        got[job.kind, job.images, job.model.name] = result
+        return [arm64_runs.Job("logits", job.model, "tail", priority=1)] if job.images == "head" else []
+    arm64_runs.run_jobs(first, sets, 256, then)
+    assert len(got) == 3 * len(models)
     for artifact, _, alone in picks:
-        got = results[artifact.name]
-        assert got.error is None and np.array_equal(got.logits, alone.logits), artifact.name
-        assert sorted(got.calls) == list(arm64_runs.COUNT_BATCHES) and min(got.calls[1]) > 10_000, artifact.name
+        counted = got["count", "all", artifact.name]
+        assert counted.error is None and sorted(counted.calls) == list(arm64_runs.COUNT_BATCHES), artifact.name
+        assert min(counted.calls[1]) > 10_000, artifact.name
+        head, tail = got["logits", "head", artifact.name], got["logits", "tail", artifact.name]
+        assert head.error is None and tail.error is None, artifact.name
+        assert np.array_equal(head.logits, alone.logits) and np.array_equal(tail.logits, alone.logits), artifact.name
 
 
 def test_markdown_shows_counts_beside_the_x86_p50():
