@@ -97,4 +97,4 @@ arm64: venv | system-pipeline  ## set up the arm64 target (qemu-user, arm64 user
 report test: arm64
 
 clean:  ## remove outputs (keeps .venv and data)
-	rm -rf checkpoints artifacts artifacts-runs reports
+	rm -rf checkpoints artifacts artifacts-runs reports .artifacts.stage.json .artifacts.stage.json.lock

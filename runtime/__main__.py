@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
                              + ") unless given explicitly; `make bench` runs it")
     parser.add_argument("--force", action="store_true", help="measure even when the report is up to date")
     args = parser.parse_args(argv)
-    preset = {**(QUICK if args.quick else {}), **(FULL if args.full else {})}
+    preset = {**(FULL if args.full else {}), **(QUICK if args.quick else {})}  # --full --quick: every row, quickly
     cfg = config_from_args(RuntimeConfig, "runtime", args, preset=preset or None)
     ensure_writable_dir(cfg.out_dir, "report")  # before minutes of measuring, not after
     required = cfg.targets if "targets" in given(RuntimeConfig, "runtime", args) else ()

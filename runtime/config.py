@@ -17,7 +17,8 @@ QUICK = {"warmup": 10, "iterations": 100, "min_seconds": 0.05, "min_calls": 5, "
 # needs: latency at batch 1 on one thread (what the recommendation ranks), throughput at the
 # largest batch, accuracy, and the arm64 counts with accuracy on ARM64_IMAGES; what they leave
 # out is named in the report (`left_out`).
-FULL = {"batches": [1, 32, 256], "threads": [1, 0], "peak_rss": True, "floors": True, "arm64_images": 0}
+FULL = {"batches": [1, 32, 256], "threads": [1, 0], "min_seconds": 1.0, "peak_rss": True, "floors": True,
+        "arm64_images": 0}
 # Test images each artifact runs under ARM64 emulation by default (the recommended one: all of
 # them). With 3,000 images a top-1 disagreement rate of 0.1% shows up at least once with 95%
 # probability (1 - 0.999^3000 = 0.95), and none in 3,000 bounds the rate below 0.1% at 95%
@@ -41,7 +42,8 @@ class RuntimeConfig:
     threads: tuple[int, ...] = option([1], "thread counts to time; 0 = all cores of this machine; --full: 1, 0")
     warmup: int = option(100, "untimed calls before each timed run (>= 100 for a full report)")
     iterations: int = option(1000, "timed calls at batch 1 (>= 1000 for a full report)")
-    min_seconds: float = option(1.0, "timed seconds per run at batch > 1 (>= 1 for a full report)")
+    min_seconds: float = option(0.25, "timed seconds per run at batch > 1, and the most its warm-up takes; "
+                                      "0.25 s is >= 1,000 calls of a fast runtime at batch 256; --full: 1.0")
     min_calls: int = option(10, "at least this many timed calls at batch > 1")
     cv_warn: float = option(0.5, "coefficient of variation (std/mean) above which a row is flagged noisy")
     accuracy_batch: int = option(EXPORT_BATCH, "batch size of the accuracy pass; at the export's own batch "
@@ -91,6 +93,8 @@ def left_out(cfg: RuntimeConfig, cores: int) -> dict[str, list[str]]:
     batches = [b for b in FULL["batches"] if b not in cfg.batches]
     if batches:
         timed.append(f"batch {', '.join(map(str, batches))}: --full times batches 1, 32 and 256")
+    if cfg.min_seconds < FULL["min_seconds"]:
+        timed.append(f"{FULL['min_seconds']} s of timed calls per row at batch > 1 ({cfg.min_seconds} s here)")
     if cores > 1 and not any(t in (0, cores) for t in cfg.threads):
         timed.append(f"{cores} threads (all cores): rows are timed on {', '.join(map(str, cfg.threads))} thread(s)")
     cpu = timed + (["peak RSS per artifact"] if not cfg.peak_rss else []) + \

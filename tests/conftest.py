@@ -49,6 +49,7 @@ class FakeTime:
 SLOW_FIXTURES = {"exported", "ready", "web_tools", "jvm_run"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m "not slow"` deselects by marker
 def pytest_collection_modifyitems(items) -> None:
     for item in items:
         if SLOW_FIXTURES & set(item.fixturenames):

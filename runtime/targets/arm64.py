@@ -9,8 +9,8 @@ wheel's own libraries. Each row gives accuracy through the ARM build (on `arm64_
 spaced test images, all of them for the artifact the recommendation picks and under --full: its
 accuracy_images says which; runtime/config.py ARM64_IMAGES says why that many), top-1 agreement
 with the fp32 PyTorch model, the largest logit difference from the same artifact on x86 on the
-same images, and the cost: aarch64 guest instructions per inference at one thread, counted by a qemu plugin
-(native/arm64/insn_count.c) between markers around the runtime call. A count does not move with
+same images, and the cost: aarch64 guest instructions per inference at one thread, counted by a
+qemu plugin (native/arm64/insn_count.c) between markers around the runtime call. A count does not move with
 the neighbours' load, so it ranks artifacts where latency on a shared machine cannot. It is not a
 latency: emulated wall time is 35-120x native and is never reported.
 """
@@ -166,10 +166,11 @@ class Plan:
         self.models = {a.name: Model(a.name, paths[a.name], a.format, cost(a)) for a in artifacts}
         self.counted: dict[str, ArmResult] = {}
         self.logits: dict[str, dict[str, np.ndarray]] = {a.name: {} for a in artifacts}
-        self.errors: dict[str, str] = {}           # the ARM run or its parity check failed
+        self.errors: dict[str, str] = {}           # a logits run failed: the runner's error
         self.whole: list[str] = []                 # artifacts run on every part, in the order picked
         self.rows: dict[str, list[Row]] = {}       # final rows, made once an artifact's parts are in
         self.sources: set[str] = set()             # where the x86 side of each parity check came from
+        self.x86_parts: dict[tuple[str, str], np.ndarray] = {}  # (artifact, part) -> its x86 logits
 
     def image_sets(self) -> dict[str, np.ndarray]:
         return {name: self.images[index] for name, index in self.parts.items()} | {"all": self.images}
@@ -215,14 +216,13 @@ class Plan:
 
     def x86(self, name: str, parts: list[str]) -> np.ndarray:
         """The same artifact on x86, on the same parts at the same batch size, in the same order."""
-        artifact, out = self.artifacts[name], []
         for part in parts:
-            known = self.x86_known if part == "all" else {}  # the cpu target's pass is over all images
-            logits, source = x86_reference(artifact, self.models[name].path, self.images[self.parts[part]],
-                                           self.batch, known)
-            out.append(logits)
-            self.sources.add(source)
-        return np.concatenate(out)
+            if (name, part) not in self.x86_parts:  # a pick's subset is judged twice: computed once
+                known = self.x86_known if part == "all" else {}  # the cpu target's pass is over all images
+                self.x86_parts[name, part], source = x86_reference(
+                    self.artifacts[name], self.models[name].path, self.images[self.parts[part]], self.batch, known)
+                self.sources.add(source)
+        return np.concatenate([self.x86_parts[name, part] for part in parts])
 
     def next_pick(self) -> list[Job]:
         """The rest of the test set for the artifact the recommendation would pick now, if that is
