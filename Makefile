@@ -25,10 +25,13 @@ system-pipeline:  ## install the Debian packages `make pipeline` needs (node, np
 system-test:  ## install the Debian packages `make test` needs (those above + JDK 17, adb, Maven, aapt), only those missing
 	@bash tools/ensure_packages.sh $(TEST_PACKAGES)
 
+# --no-compile: pip would byte-compile every file of every package, about half of the install's CPU
+# time with torch's CUDA build; importing the stages then compiles (and checks) what they load, even
+# where PYTHONDONTWRITEBYTECODE is set, and Python compiles the rest on first use.
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
-	$(PY) -c "import torch, torchvision, executorch, onnxruntime"  # fail here, not mid-pipeline
+	$(PY) -m pip install -q --no-compile -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
+	env -u PYTHONDONTWRITEBYTECODE $(PY) -c "import train.__main__, export.__main__, runtime.__main__"  # fail here, not mid-pipeline
 	touch $@
 
 venv: $(VENV)/.installed  ## create .venv and install the project with its pinned dependencies
