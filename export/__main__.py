@@ -11,10 +11,13 @@ anyway. --embed is its own step, skipped the same way (export/embed.py).
 from __future__ import annotations
 
 import argparse
+import re
 import signal
 import sys
 import time
 from typing import Any
+
+from tqdm import tqdm
 
 from common import progress, stages
 from common.config import add_config_flags, as_dict, config_from_args
@@ -50,10 +53,22 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
+# export.pipeline logs "[ i/N] <variant> <status> ..." as each artifact is done: the stage's bar
+# follows those lines (its ETA over the artifacts), every line printed above it.
+VARIANT_LINE = re.compile(r"^\[\s*(\d+)/(\d+)\] ")
+
+
 def export(cfg: ExportConfig) -> int:
     """One export run, published; its exit status (see the module docstring)."""
     start = time.perf_counter()
-    manifest_path = run(cfg, log=lambda line: print(line, flush=True))
+    with tqdm(desc="export", unit="artifact", mininterval=0.5, leave=False) as bar:  # its lines stay
+        def log(line: str) -> None:
+            done = VARIANT_LINE.match(line)
+            if done:
+                bar.total, bar.n = int(done.group(2)), int(done.group(1))
+                bar.refresh()
+            bar.write(line)
+        manifest_path = run(cfg, log=log)
     rows = manifest.read(manifest_path)["artifacts"]
     counts = {s: sum(r["status"] == s for r in rows) for s in manifest.STATUSES}
     print(f"done in {time.perf_counter() - start:.0f} s: {counts['ok']} ok, {counts['unsupported']} unsupported, "
