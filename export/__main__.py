@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import signal
 import sys
 import time
 from typing import Any
@@ -38,8 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="export (and embed) even when the outputs are up to date")
     args = parser.parse_args(argv)
     cfg = config_from_args(ExportConfig, "export", args)
-    # `kill` raises SystemExit like Ctrl-C raises KeyboardInterrupt, so the unfinished run folder is removed.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    if cfg.embed:  # the demo folders are checked before the export's minutes of work, not after
+        from export import embed  # the mobile demos' step; imported only when asked for
+        embed.check_targets(embed.ANDROID_ASSETS, embed.WEB_MODELS)
     code = 0
     with stages.running("export", cfg.out_dir, lambda: stage_inputs(cfg), args.force) as stage:
         if stage is not None:
@@ -48,7 +48,6 @@ def main(argv: list[str] | None = None) -> int:
             if code == 0:
                 stage.done([cfg.out_dir])  # the run published: every file behind the `artifacts` link
     if cfg.embed:
-        from export import embed  # the mobile demos' step; imported only when asked for
         embed.embed_step(cfg.out_dir / "manifest.json", names=cfg.embed_artifacts or None, force=args.force)
     return code
 
@@ -91,4 +90,5 @@ def stage_inputs(cfg: ExportConfig) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    sys.exit(run_cli(main, interrupted="an unfinished run is never published: the output link points at the last "
+                                       "run that printed done"))

@@ -6,8 +6,11 @@ Exit codes (README, "Exit codes"):
      the accuracy budget;
   1  the report is written but breaks that contract: each reason is one `problem:` line;
   2  bad input (config, manifest, checkpoint, data, device results, baseline, an --artifacts
-     pattern that matches nothing, an unwritable output folder): one `error:` line, checked
-     before anything is measured, the previous report left as it was.
+     pattern that matches nothing, an unwritable output folder or one with a folder where the
+     report's links go): one `error:` line, checked before anything is measured, the previous
+     report left as it was.
+  130, 143  interrupted by Ctrl-C or SIGTERM: child processes and temp folders are removed, the
+     previous report is left as it was (INTERRUPTED).
 Targets left at the default that this machine cannot measure (cuda without a GPU, android and
 browser-wasm without a results file) are `not measured` rows with the reason and do not fail.
 
@@ -25,9 +28,13 @@ import sys
 from common import progress, stages
 from common.config import add_config_flags, config_from_args, given
 from common.errors import run_cli
-from common.files import ensure_writable_dir
 from runtime.config import FULL, QUICK, RuntimeConfig
-from runtime.run import REPORT_LINK, REPORT_NAMES, build_report, stage_inputs, write_report
+from runtime.run import REPORT_LINK, REPORT_NAMES, build_report, check_out_dir, stage_inputs, write_report
+
+# What an interrupted report leaves (Ctrl-C or SIGTERM): its child processes and temp folders are
+# gone, and the report files are published only at the end, all three together.
+INTERRUPTED = ("no report was written and the previous one is unchanged; "
+               "run the command again to measure from the start")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     preset = {**(FULL if args.full else {}), **(QUICK if args.quick else {})}  # --full --quick: every row, quickly
     cfg = config_from_args(RuntimeConfig, "runtime", args, preset=preset or None)
-    ensure_writable_dir(cfg.out_dir, "report")  # before minutes of measuring, not after
+    check_out_dir(cfg.out_dir)  # before minutes of measuring, not after
     required = cfg.targets if "targets" in given(RuntimeConfig, "runtime", args) else ()
     inputs = lambda: stage_inputs(cfg, required)  # noqa: E731 - read inside the stage's lock
     with stages.running("report", cfg.out_dir / REPORT_LINK, inputs, args.force) as stage:
@@ -93,4 +100,4 @@ def summary_line(key: str, card: dict) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    sys.exit(run_cli(main, interrupted=INTERRUPTED))

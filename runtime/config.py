@@ -4,11 +4,13 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from common.config import check_threads, option
+from common.config import check_fields, check_threads, max_threads, option
 from export.verify import BATCH as EXPORT_BATCH
 
 MAX_BATCH = 10_000  # the MNIST test set: a larger batch would silently time a 10k-image batch
 MAX_MATMUL = 8192   # three 8192^2 fp32 matrices are ~0.8 GB; larger ones only risk running out of memory
+MAX_CALLS = 10_000_000  # timed or warm-up calls per run: ~4 min of a 25 us call, per row
+MAX_SECONDS = 600.0  # timed seconds per run, per row: beyond it a report of ~100 rows takes a day
 
 # `--quick`: small counts for tests and smoke runs. Each value still lands in the report's
 # `method` block, so a quick report can never pass for a full one.
@@ -38,52 +40,46 @@ class RuntimeConfig:
                                           "listed as not measured")
     artifacts: tuple[str, ...] = option([], "only artifacts whose name matches one of these shell patterns, e.g. mlp_onnx_* (empty: all)")
     batches: tuple[int, ...] = option([1, 256], "batch sizes to time: 1 (latency) and the largest (throughput); "
-                                                "--full: 1, 32, 256")
-    threads: tuple[int, ...] = option([1], "thread counts to time; 0 = all cores of this machine; --full: 1, 0")
-    warmup: int = option(100, "untimed calls before each timed run (>= 100 for a full report)")
-    iterations: int = option(1000, "timed calls at batch 1 (>= 1000 for a full report)")
+                                                "--full: 1, 32, 256", low=1, high=MAX_BATCH)
+    threads: tuple[int, ...] = option([1], "thread counts to time; 0 = all cores of this machine; --full: 1, 0",
+                                      low=0, high=max_threads)
+    warmup: int = option(100, "untimed calls before each timed run (>= 100 for a full report)", low=0,
+                         high=MAX_CALLS)
+    iterations: int = option(1000, "timed calls at batch 1 (>= 1000 for a full report)", low=2, high=MAX_CALLS)
     min_seconds: float = option(0.25, "timed seconds per run at batch > 1, and the most its warm-up takes; "
-                                      "0.25 s is >= 1,000 calls of a fast runtime at batch 256; --full: 1.0")
-    min_calls: int = option(10, "at least this many timed calls at batch > 1")
-    cv_warn: float = option(0.5, "coefficient of variation (std/mean) above which a row is flagged noisy")
+                                      "0.25 s is >= 1,000 calls of a fast runtime at batch 256; --full: 1.0",
+                                low=0.0, high=MAX_SECONDS)
+    min_calls: int = option(10, "at least this many timed calls at batch > 1", low=2, high=MAX_CALLS)
+    cv_warn: float = option(0.5, "coefficient of variation (std/mean) above which a row is flagged noisy",
+                            above=0.0, high=1000.0)
     accuracy_batch: int = option(EXPORT_BATCH, "batch size of the accuracy pass; at the export's own batch "
                                                f"({EXPORT_BATCH}) a row takes the export's verified accuracy of "
                                                "the same file through the same runtime build instead of "
-                                               "measuring it again (int8-dynamic results depend on the batch)")
+                                               "measuring it again (int8-dynamic results depend on the batch)",
+                                 low=1, high=MAX_BATCH)
     peak_rss: bool = option(False, "measure peak resident memory per artifact in a fresh subprocess (~3 s each); "
                                    "--full: true")
     floors: bool = option(False, "the compute and memory floors under every cpu row (runtime/floor.py); --full: true")
     arm64_images: int = option(ARM64_IMAGES, "test images per artifact for accuracy and parity under ARM64 "
                                              "emulation, evenly spaced over the test set (0: all); the "
-                                             "recommended arm64 artifact always runs all; --full: 0")
-    matmul_size: int = option(512, "n of the n x n torch.mm timed for the machine's peak FLOP/s (compute floor)")
+                                             "recommended arm64 artifact always runs all; --full: 0",
+                               low=0, high=MAX_BATCH)
+    matmul_size: int = option(512, "n of the n x n torch.mm timed for the machine's peak FLOP/s (compute floor)",
+                              low=1, high=MAX_MATMUL)
     baseline: str = option("", "a previous latency_report.json to compare with (empty: none)")
-    regression_tolerance: float = option(0.2, "p50 more than this fraction slower than the baseline is a regression")
+    regression_tolerance: float = option(0.2, "p50 more than this fraction slower than the baseline is a regression",
+                                         low=0.0, high=1000.0)
 
     def __post_init__(self) -> None:
+        check_fields(self)  # the bounds declared beside each field, also for a config made in code
         from runtime.targets import TARGETS  # the registry imports this module
         bad = sorted(set(self.targets) - set(TARGETS))
         if bad:
             raise ValueError(f"unknown targets {bad}; choose from {list(TARGETS)}")
-        if not self.batches or any(not 1 <= b <= MAX_BATCH for b in self.batches):
-            raise ValueError(f"batches must be integers from 1 to {MAX_BATCH}, got {list(self.batches)}")
-        if not self.threads:
-            raise ValueError("threads is empty; give at least one thread count (0 = all cores)")
+        if not self.batches or not self.threads:
+            raise ValueError("batches and threads each need at least one value")
         for t in self.threads:
             check_threads("threads (0 = all cores)", t, low=0)
-        if self.warmup < 0:
-            raise ValueError(f"warmup must be >= 0, got {self.warmup}")
-        for name in ("iterations", "min_calls"):  # statistics need at least 2 samples
-            if getattr(self, name) < 2:
-                raise ValueError(f"{name} must be >= 2, got {getattr(self, name)}")
-        for name, high in (("accuracy_batch", MAX_BATCH), ("matmul_size", MAX_MATMUL)):
-            if not 1 <= getattr(self, name) <= high:
-                raise ValueError(f"{name} must be from 1 to {high}, got {getattr(self, name)}")
-        if self.arm64_images < 0:
-            raise ValueError(f"arm64_images must be >= 0 (0: the whole test set), got {self.arm64_images}")
-        if self.min_seconds < 0 or self.cv_warn <= 0 or self.regression_tolerance < 0:
-            raise ValueError("min_seconds and regression_tolerance must be >= 0 and cv_warn > 0, got "
-                             f"{self.min_seconds}, {self.regression_tolerance}, {self.cv_warn}")
 
 
 def left_out(cfg: RuntimeConfig, cores: int) -> dict[str, list[str]]:

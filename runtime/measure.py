@@ -21,7 +21,7 @@ from export.manifest import versions
 from export.variant import Runner
 from export.verify import predict_all, within_budget
 from runtime import harness, peak_rss, runners
-from runtime.manifest import Artifact, ArtifactError, Manifest, verified_path
+from runtime.manifest import Artifact, ArtifactError, Manifest, loadable_path
 from runtime.report.rows import Row, describe_artifact
 
 STAT_KEYS = ("p50_us", "p90_us", "p99_us", "mean_us", "std_us", "trimmed_mean_us", "cv", "throughput")
@@ -111,7 +111,7 @@ def target_jobs(target: str, manifest: Manifest, checkpoint: Path,
         path, error = None, None
         if any(runners.unavailable(name) is None for name in names):  # hash the file once, if anything runs it
             try:
-                path = verified_path(manifest, artifact)
+                path = loadable_path(manifest, artifact)
             except ArtifactError as e:
                 error = str(e)
         pairs += [(name, facts, path, error, artifact) for name in names]

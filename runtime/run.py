@@ -17,8 +17,8 @@ from export.verify import reference_logits
 from runtime import environment, harness
 from runtime.config import RuntimeConfig
 from runtime.manifest import Manifest, read_manifest
-from runtime.report import assemble, render
-from runtime.report.publish import LINK as REPORT_LINK, publish
+from runtime.report import assemble, publish, render
+from runtime.report.publish import LINK as REPORT_LINK
 from runtime.targets import TARGETS
 from runtime.targets import arm64_runs
 from runtime.targets.base import Context, Reference, Target
@@ -112,7 +112,13 @@ def build_report(cfg: RuntimeConfig, required: tuple[str, ...] = ()) -> dict:
     return assemble.assemble(ctx, targets, measured, why_not, overhead, old, required)
 
 
+def check_out_dir(out_dir: Path) -> None:
+    """The report folder, checked before minutes of measuring: writable, and nothing in the way of
+    the links the report is published through (runtime.report.publish)."""
+    publish.check_out_dir(out_dir, REPORT_NAMES)
+
+
 def write_report(report: dict, out_dir: Path) -> list[Path]:
     """JSON, Markdown and HTML rendered first, then published together (runtime.report.publish): a
     full disk or a crash leaves the previous report whole, never a mix of old and new files."""
-    return publish(out_dir, dict(zip(REPORT_NAMES, render.render_all(report))))
+    return publish.publish(out_dir, dict(zip(REPORT_NAMES, render.render_all(report))))

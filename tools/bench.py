@@ -34,9 +34,11 @@ from pathlib import Path
 from typing import Callable
 
 from common.config import add_config_flags, config_from_args, option
-from common.errors import UserError, run_cli
+from common.errors import UserError, one_line, run_cli
 from common.files import atomic_write_json, ensure_writable_dir
+from export import manifest as export_manifest
 from export.verify import SIZE_INT8, SIZE_STRUCTURED_INT8
+from train import checkpoint
 
 STAGE_SECONDS = 180.0
 TRAIN_ACCURACY = 0.98
@@ -154,15 +156,57 @@ CHECKS: list[Callable[[Run], list[dict]]] = [train_checks, export_checks, size_c
 
 
 def timed(cmd: list[str]) -> tuple[int, float]:
-    """Run a stage as the user would, in a fresh interpreter; (exit code, wall seconds)."""
+    """Run a stage as the user would, in a fresh interpreter; (exit code, wall seconds). Ctrl-C or
+    SIGTERM here (run_cli raises KeyboardInterrupt for both) ends the stage too, and waits for its
+    own cleanup (SIGTERM: its unfinished run folder removed)."""
     print("$ " + " ".join(cmd), flush=True)
     start = time.perf_counter()
-    code = subprocess.run(cmd).returncode
+    with subprocess.Popen(cmd) as stage:
+        try:
+            code = stage.wait()
+        except BaseException:
+            stage.terminate()
+            stage.wait()
+            raise
     return code, time.perf_counter() - start
 
 
-def read_json(path: Path) -> dict:
-    return json.loads(path.read_text()) if path.exists() else {}
+def read_json(path: Path, fix: str) -> dict:
+    """The JSON object in `path`, {} when there is none; anything else is one UserError naming `fix`."""
+    if not path.exists():
+        return {}
+    try:
+        doc = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError) as e:  # ValueError: bad JSON, bad UTF-8
+        raise UserError(f"{path} cannot be read as JSON ({one_line(e)[:120]}); {fix}") from None
+    if not isinstance(doc, dict):
+        raise UserError(f"{path} holds a JSON {type(doc).__name__}, not an object; {fix}")
+    return doc
+
+
+def earlier_stages(out: Path) -> tuple[tuple[int, float | None], tuple[int, float | None]]:
+    """The train and export (exit code, wall seconds) an earlier run recorded in bench.json; outputs
+    placed in `out` by other means have no timings: their wall-time checks then fail as not timed."""
+    fix = "delete it and run without --reuse"
+    stages = read_json(out / "bench.json", fix).get("stages", {"train": [0, None], "export": [0, None]})
+    pairs = [stages.get(k) if isinstance(stages, dict) else None for k in ("train", "export")]
+    for pair in pairs:
+        if not (isinstance(pair, list) and len(pair) == 2 and type(pair[0]) is int
+                and (pair[1] is None or type(pair[1]) in (int, float))):
+            raise UserError(f"{out / 'bench.json'} has no valid stages.train and stages.export "
+                            f"([exit code, seconds]); {fix}")
+    return tuple(pairs[0]), tuple(pairs[1])
+
+
+def check_reuse(out: Path) -> tuple[tuple, tuple]:
+    """--reuse's inputs, each checked before the report runs: bench.json, the manifest, the checkpoint."""
+    ckpt, manifest = out / "checkpoints" / "mlp.pt", out / "artifacts" / "manifest.json"
+    stages = earlier_stages(out)
+    if not ckpt.exists() or not manifest.exists():
+        raise UserError(f"--reuse needs {ckpt} and {manifest} from an earlier run; run without --reuse first")
+    export_manifest.read(manifest)
+    checkpoint.load(ckpt)
+    return stages
 
 
 def run_stages(out: Path, data: list[str], reuse: bool) -> Run:
@@ -171,23 +215,20 @@ def run_stages(out: Path, data: list[str], reuse: bool) -> Run:
     py = sys.executable
     ckpt_dir, artifacts, reports = out / "checkpoints", out / "artifacts", out / "reports"
     if reuse:
-        if not (ckpt_dir / "mlp.pt").exists() or not (artifacts / "manifest.json").exists():
-            raise UserError(f"--reuse needs {ckpt_dir / 'mlp.pt'} and {artifacts / 'manifest.json'} from an earlier run; "
-                            f"run without --reuse first")
-        # Outputs placed there by other means have no timings: their wall-time checks then fail as not timed.
-        earlier = read_json(out / "bench.json").get("stages") or {"train": [0, None], "export": [0, None]}
-        train, export = tuple(earlier["train"]), tuple(earlier["export"])
+        train, export = check_reuse(out)
     else:  # --force: a bench times every stage, even one whose outputs are up to date
         train = timed([py, "-m", "train", "--out-dir", str(ckpt_dir), "--resume", "false", "--force", *data])
         export = timed([py, "-m", "export", "--checkpoint", str(ckpt_dir / "mlp.pt"),
                         "--out-dir", str(artifacts), "--keep-runs", "1", "--force", *data])
-    metrics = read_json(ckpt_dir / "mlp.metrics.json") if train[0] == 0 else {}
+    fix = "rerun without --reuse"
+    metrics = read_json(ckpt_dir / "mlp.metrics.json", fix) if train[0] == 0 else {}
     report = [py, "-m", "runtime", "--manifest", str(artifacts / "manifest.json"), "--force",
               "--checkpoint", str(ckpt_dir / "mlp.pt"), "--device-results-dir", str(out / "device_results"), *data]
     timed(report + ["--out-dir", str(out / "reports-default")])
     code, _ = timed(report + ["--out-dir", str(reports), "--full"])
-    return Run(train, export, code, metrics, read_json(artifacts / "manifest.json"),
-               read_json(reports / "latency_report.json"), read_json(out / "reports-default" / "latency_report.json"))
+    manifest = export_manifest.read(artifacts / "manifest.json") if (artifacts / "manifest.json").exists() else {}
+    return Run(train, export, code, metrics, manifest, read_json(reports / "latency_report.json", fix),
+               read_json(out / "reports-default" / "latency_report.json", fix))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -48,4 +48,5 @@ def stage_inputs(cfg: TrainConfig) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    sys.exit(run_cli(main, interrupted="every finished epoch is saved in the resume file; run the same command "
+                                       "again to resume"))

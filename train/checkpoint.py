@@ -10,13 +10,14 @@ Layout of checkpoints/mlp.pt (a dict of tensors and plain Python values):
 """
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from common.errors import UserError, one_line
-from common.files import atomic_path
+from common.files import atomic_write
 from train import data
 from train.model import MLP, MLPConfig
 
@@ -25,8 +26,13 @@ REQUIRED = ("format", "state_dict", "model", "train", "dataset", "metrics")
 
 
 def save(obj: dict[str, Any], path: Path) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+    """Serialize in memory, then write through Python: torch's own file writer drops the errno of
+    a failed write (a full disk reads "unexpected pos"), Python's raises OSError(ENOSPC) that every
+    stage turns into one line. The cost is one copy of the checkpoint in memory (~10 MB here)."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    with atomic_write(path) as f:
+        f.write(buffer.getbuffer())
 
 
 def load_raw(path: Path, what: str = "checkpoint") -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """The one place a recommendation is made: per target, and per device of a target (one phone,
 one card), the artifact to ship there and the runner-up it beat.
 
-Candidates are the target's ok rows at batch 1 and one thread (a device row names no thread
-count), not its baseline runtime (torch-eager), with a figure for the target's metric
+Candidates are the target's ok rows at batch 1 and its fewest threads timed (one, unless the
+run was told otherwise; a device row names no thread count), not its baseline runtime (torch-eager), with a figure for the target's metric
 (runtime/targets/base.py `Target.metric`: p50 latency, or aarch64 instructions on arm64) and
 within the accuracy budget: the row's own verdict where it measured accuracy, else the export's
 verdict on the same file. Candidates that the target re-timed interleaved against its baseline
@@ -103,11 +103,12 @@ def _card(target: Target, measured: Measured, device: str | None, manifest: Mani
 
 
 def candidates(target: Target, rows: list[Row], device: str | None, manifest: Manifest) -> list[Row]:
+    fewest = min((r.threads for r in rows if r.target == target.name and r.threads is not None), default=None)
     exported_ok = {a.name: a.test_accuracy is not None and manifest.reference_accuracy is not None
                    and within_budget(a.test_accuracy, manifest.reference_accuracy, manifest.accuracy_budget_pp)
                    for a in manifest.artifacts}
     return [r for r in rows if r.target == target.name and r.device == device and r.status == "ok"
-            and r.batch == 1 and r.threads in (1, None) and r.runtime != target.baseline
+            and r.batch == 1 and r.threads == fewest and r.runtime != target.baseline
             and getattr(r, target.metric) is not None
             and (r.within_budget if r.within_budget is not None else exported_ok.get(r.artifact, False))]
 

@@ -24,10 +24,11 @@ import numpy as np
 
 from export import formats
 from export.verify import predict_all, within_budget
-from runtime.manifest import Artifact, ArtifactError, Manifest, verified_path
+from runtime.manifest import Artifact, ArtifactError, Manifest, loadable_path
 from runtime.measure import selected
 from runtime.report import recommend
 from runtime.report.rows import Row, describe_artifact
+from runtime.targets import arm64_setup
 from runtime.targets.arm64_runs import (CACHE, COUNT_BATCHES, COST_PER_BYTE, CPU, REPEATS, ArmResult, Job, Model,
                                         run_jobs)
 from runtime.targets.base import Context, Measured, Target
@@ -46,10 +47,9 @@ RUNNERS = {"onnx": "onnxruntime-iobinding", "executorch": "executorch-{backend}"
 
 
 def missing_setup(cache: Path = CACHE) -> str | None:
-    """Why the ARM64 target cannot run here, or None when `make arm64` has set it up."""
-    if not (cache / "ready").exists():
-        return f"the ARM64 set-up is missing ({cache}/ready not found): run `make arm64`"
-    return None
+    """Why the ARM64 target cannot run here, or None when `make arm64` has set it up and nothing
+    changed since (its ready marker, runtime/targets/arm64_setup.py)."""
+    return arm64_setup.problem(cache)
 
 
 def emulator() -> str:
@@ -89,7 +89,7 @@ def x86_reference(artifact: Artifact, path: Path, images: np.ndarray, batch: int
                   known: dict[tuple[str, str], np.ndarray]) -> tuple[np.ndarray, str]:
     """The same artifact's logits on x86 at the same batch size, and where they come from: the cpu
     target's accuracy pass when it ran this runtime on this very file (`known`, keyed by runtime
-    and the manifest's sha256 of the file, which verified_path checked), else computed here."""
+    and the manifest's sha256 of the file, which loadable_path checked), else computed here."""
     key = (x86_runtime(artifact), artifact.sha256)
     if key in known:
         return known[key], f"the cpu target's accuracy pass ({key[0]})"
@@ -273,7 +273,7 @@ def arm64_rows(manifest: Manifest, cfg, images: np.ndarray, labels: np.ndarray, 
     paths, rows = {}, []
     for a in artifacts:
         try:
-            paths[a.name] = verified_path(manifest, a)
+            paths[a.name] = loadable_path(manifest, a)  # x86_reference may load it in this process
         except ArtifactError as e:
             rows.append(Row(**describe_artifact(a), target="arm64", status="failed", reason=str(e)))
     plan = Plan([a for a in artifacts if a.name in paths], paths, images, labels, reference_top1, manifest, cfg,

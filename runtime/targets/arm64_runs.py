@@ -14,6 +14,8 @@ call: ~90 s of CPU for one fp32 artifact's 10k images), so the work is cut in tw
 and then costliest first, and hands each result back to the caller as it comes, whose answer
 (more jobs: the rest of the test set for the artifact the recommendation is about to pick) joins
 the same queue at once: a worker waits only for the queue, never for the other worker.
+Every process is started through one common.children group: when the report is interrupted
+(Ctrl-C, SIGTERM), run_jobs ends them and waits for its workers before its temp folder is removed.
 """
 from __future__ import annotations
 
@@ -31,6 +33,8 @@ from typing import Callable
 
 import numpy as np
 from tqdm import tqdm
+
+from common.children import Children
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / ".cache" / "arm64"  # written by `make arm64` (native/arm64/setup.sh)
@@ -110,9 +114,9 @@ def split_counts(counts: list[int], count_batches: tuple[int, ...]):
 
 
 def run_on_arm(fmt: str, models: list[Path], images: np.ndarray, count_batches: tuple[int, ...] = COUNT_BATCHES,
-               batch: int = 256, cache: Path = CACHE) -> list[ArmResult]:
+               batch: int = 256, cache: Path = CACHE, children: Children | None = None) -> list[ArmResult]:
     """All `models` (one format) through one fresh emulated runner process, in order, counted at
-    `count_batches`; one result per model."""
+    `count_batches`; one result per model. The process belongs to `children` (a group of its own by default)."""
     with tempfile.TemporaryDirectory(prefix="arm64-") as tmp:
         tmp = Path(tmp)
         np.ascontiguousarray(images, dtype=np.float32).tofile(tmp / "images.f32")
@@ -126,8 +130,7 @@ def run_on_arm(fmt: str, models: list[Path], images: np.ndarray, count_batches: 
         command = runner_command(fmt, Path("images.f32"), batch, count_batches, Path("counts.txt"), pairs, cache,
                                  program=Path("./runner"))
         try:
-            done = subprocess.run(command, capture_output=True, text=True, cwd=tmp,
-                                  timeout=TIMEOUT_S * max(1, len(models)))
+            done = (children or Children()).run(command, cwd=tmp, timeout=TIMEOUT_S * max(1, len(models)))
             died = None if done.returncode == 0 else (done.stderr.strip().splitlines() or ["no output"])[-1]
             lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
         except subprocess.TimeoutExpired:
@@ -149,8 +152,10 @@ def run_on_arm(fmt: str, models: list[Path], images: np.ndarray, count_batches: 
 class Server:
     """One runner process of one format, fed one model at a time on stdin; restarted after a crash."""
 
-    def __init__(self, fmt: str, images: Path, batch: int, tmp: Path, cache: Path):
+    def __init__(self, fmt: str, images: Path, batch: int, tmp: Path, cache: Path,
+                 children: Children | None = None):
         self.command = runner_command(fmt, images, batch, (), None, [], cache)
+        self.children = children or Children()
         self.stderr_path = tmp / f"{fmt}-{Path(images).stem}-{threading.get_ident()}.stderr"
         self.process: subprocess.Popen | None = None
 
@@ -158,8 +163,8 @@ class Server:
         """Logits of every image written to `logits`; None, or why not."""
         if self.process is None or self.process.poll() is not None:
             with open(self.stderr_path, "w") as stderr:  # runtime logs: a pipe nobody reads would fill up
-                self.process = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                                stderr=stderr, text=True)
+                self.process = self.children.popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                                   stderr=stderr, text=True)
         watchdog = threading.Timer(TIMEOUT_S, self.process.kill)
         watchdog.start()
         try:
@@ -224,7 +229,9 @@ def run_jobs(first: list[Job], image_sets: dict[str, np.ndarray], batch: int,
         for name, images in image_sets.items():
             files[name] = Path(tmp) / f"{name}.f32"
             np.ascontiguousarray(images, dtype=np.float32).tofile(files[name])
-        worker = Worker(work, done, files, sizes, image_sets["all"][:max(COUNT_BATCHES)], batch, Path(tmp), cache)
+        children = Children()  # every emulation of the workers
+        worker = Worker(work, done, files, sizes, image_sets["all"][:max(COUNT_BATCHES)], batch, Path(tmp), cache,
+                        children)
         threads = [threading.Thread(target=worker.run) for _ in range(WORKERS)]
         for t in threads:
             t.start()
@@ -248,6 +255,9 @@ def run_jobs(first: list[Job], image_sets: dict[str, np.ndarray], batch: int,
                 bar.set_postfix_str(f"{finished}/{finished + pending} runs, last: {job.kind} {job.model.name}",
                                     refresh=False)
                 bar.update(job_cost(job, sizes, full))
+        except BaseException:  # Ctrl-C, SIGTERM or a bug: no emulation may outlive the report or its temp folder
+            children.end()
+            raise
         finally:
             bar.close()
             while not work.empty():  # after a failure: start nothing more
@@ -269,6 +279,7 @@ class Worker:
     batch: int
     tmp: Path
     cache: Path
+    children: Children
 
     def run(self) -> None:
         """Jobs until the queue hands this worker None, through its own runner processes."""
@@ -290,9 +301,11 @@ class Worker:
     def one(self, job: Job, servers: dict[tuple[str, str], Server]) -> ArmResult:
         model = job.model
         if job.kind == "count":
-            return run_on_arm(model.fmt, [model.path], self.count_images, batch=self.batch, cache=self.cache)[0]
+            return run_on_arm(model.fmt, [model.path], self.count_images, batch=self.batch, cache=self.cache,
+                              children=self.children)[0]
         key = (model.fmt, job.images)
-        server = servers.setdefault(key, Server(model.fmt, self.files[job.images], self.batch, self.tmp, self.cache))
+        server = servers.setdefault(key, Server(model.fmt, self.files[job.images], self.batch, self.tmp, self.cache,
+                                                   self.children))
         logits_path = self.tmp / f"{model.name}.{job.images}.logits"
         error = server.run(model.path, logits_path)
         logits = None if error else np.fromfile(logits_path, dtype=np.float32).reshape(self.sizes[job.images], -1)

@@ -102,9 +102,14 @@ def test_default_export_records_the_search_and_every_ok_row_meets_the_budget(exp
 
 
 def test_structured_fp32_uses_the_strongest_passing_pruning_candidate(exported):
+    """The choice is made on validation; the test set may still reject it (the 3-epoch fixture model
+    sits near the budget's edge), and then the row says so: either way the strongest passing setting
+    is the one built and verified."""
     m = manifest.read(exported)
     row = rows(exported)["mlp_onnx_fp32_structured"]
-    assert row["status"] == "ok", row["reason"]
+    assert row["status"] in ("ok", "rejected"), row["reason"]
+    if row["status"] == "rejected":
+        assert row["reason"].startswith("outside the accuracy budget on the test set (chosen on validation)")
     passing = [c for c in m["search"]["pruning"]["structured"] if c["within_budget"]]
     strongest = max(passing, key=lambda c: c["setting"]["structured_ratio"])
     assert row["search"]["chosen"]["hidden_units"] == strongest["setting"]["hidden_units"]
