@@ -348,5 +348,5 @@ def test_a_signal_during_the_arm64_target_ends_its_emulations_and_temp_folders(s
     assert not outlived, "qemu processes outlived the report"
     assert not left, left
     from runtime.__main__ import INTERRUPTED
-    assert process.returncode == 128 + sig and err.strip().splitlines()[-1] == INTERRUPTED, err[-2000:]
+    assert process.returncode == 128 + sig and err.strip().splitlines()[-1] == f"interrupted ({sig.name}): {INTERRUPTED}", err[-2000:]
     assert "Traceback" not in err

@@ -159,7 +159,7 @@ def test_a_disk_too_small_is_refused_before_the_first_epoch(data_dir, small_disk
     disk = small_disk(1 << 20)
     err = _cli_error(["--data-dir", str(data_dir), "--out-dir", str(disk / "ckpt"), "--hidden-size", "800"], capsys)
     assert "training needs about" in err and "free space or choose a folder on another disk" in err
-    assert sorted(p.name for p in (disk / "ckpt").iterdir()) == []
+    assert sorted(p.name for p in (disk / "ckpt").iterdir()) == [".mlp.pt.stage.json.lock"]  # the stage's lock stays
 
 
 def test_a_disk_that_fills_mid_run_is_one_line_and_the_run_resumes_from_its_last_saved_epoch(data_dir, small_disk):
@@ -181,7 +181,7 @@ def test_a_disk_that_fills_mid_run_is_one_line_and_the_run_resumes_from_its_last
     assert err.startswith("error: the disk refused writing") and "No space left on device" in err
     saved = checkpoint.load_raw(disk / "mlp.resume.pt", "resume file")["state"]["epoch"]
     assert f"epoch {saved + 1} is not saved and the resume file keeps epoch {saved}" in err
-    assert sorted(p.name for p in disk.iterdir()) == ["filler", "mlp.resume.pt"]  # no temp file left
+    assert sorted(p.name for p in disk.iterdir()) == [".mlp.pt.stage.json.lock", "filler", "mlp.resume.pt"]  # no temp file
     filler.unlink()
     resumed = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=True)
     assert f"resuming after epoch {saved}" in resumed.stdout and (disk / "mlp.pt").is_file()
