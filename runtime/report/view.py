@@ -12,8 +12,9 @@ NOT_IN_DEFAULT = "not measured in the default report (`python -m runtime --full`
 
 
 def is_default_run(report: dict) -> bool:
-    """True for a default (not `--full`) report; a config without a `full` key makes no claim either way."""
-    return report.get("config", {}).get("full") is False
+    """True for a report that left out what `--full` measures (runtime/config.py left_out, recorded
+    in the report's method block)."""
+    return bool(report.get("method", {}).get("left_out"))
 
 
 def us(value: float | None) -> str:
@@ -194,6 +195,7 @@ class Header:
     title: str
     facts: tuple[tuple[str, str], ...]   # (label, value) under the title
     quick: str | None                     # a smoke-test run's warning: its counts are too small to decide from
+    left_out: str | None = None           # what this default report did not measure that --full does
 
 
 def header(report: dict) -> Header:
@@ -208,7 +210,13 @@ def header(report: dict) -> Header:
     if method["timed_calls_batch_1"] < 1000 or method["warmup_calls"] < 100:
         quick = (f"Smoke-test counts ({method['warmup_calls']} warm-up, {method['timed_calls_batch_1']} timed calls "
                  "at batch 1): the figures show the page works, not what to ship; run `python -m runtime`.")
-    return Header("Latency and accuracy report", facts, quick)
+    skipped = method.get("left_out") or {}
+    left_out = None
+    if skipped:
+        left_out = ("Default report: it measures what the cards and the table need. Left out: " +
+                    "; ".join(f"{target}: {', '.join(phrases)}" for target, phrases in skipped.items()) +
+                    ". `python -m runtime --full` measures them.")
+    return Header("Latency and accuracy report", facts, quick, left_out)
 
 
 @dataclasses.dataclass(frozen=True)

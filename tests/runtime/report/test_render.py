@@ -82,11 +82,13 @@ def test_a_broken_report_is_one_line_and_the_published_one_stays(quick_report, t
 
 
 def test_a_default_report_says_what_it_did_not_measure(quick_report):
-    _, _, report = quick_report
-    assert NOT_IN_DEFAULT not in render.html(report), "a report that is not a default one says nothing of it"
-    default = copy.deepcopy(report)
-    default["config"]["full"] = False  # what a report without --full records
-    assert NOT_IN_DEFAULT in render.html(default) and NOT_IN_DEFAULT in render.markdown(default)
+    _, _, report = quick_report  # made without --full: its method block lists what it left out
+    assert report["method"]["left_out"]["cpu"]
+    for text in (render.html(report), render.markdown(report)):
+        assert NOT_IN_DEFAULT in text and "python -m runtime --full` measures them" in text
+    full = copy.deepcopy(report)
+    full["method"]["left_out"] = {}  # what a --full report records
+    assert NOT_IN_DEFAULT not in render.html(full) and "Left out:" not in render.markdown(full)
 
 
 def test_text_from_the_manifest_is_escaped(quick_report):
