@@ -14,7 +14,7 @@ WEB    := mobile_demo/web
 PIPELINE_PACKAGES := nodejs=node npm=npm chromium=chromium
 TEST_PACKAGES     := $(PIPELINE_PACKAGES) openjdk-17-jdk-headless=javac adb=adb maven=mvn aapt=aapt2
 
-.PHONY: help system-pipeline system-test android-check venv web data pipeline pipeline-steps train export report test bench timing config-reference clean
+.PHONY: help system-pipeline system-test android-check venv web data pipeline pipeline-steps train export report screenshot test bench timing config-reference clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -71,6 +71,14 @@ pipeline:  ## set up and run the whole job: train -> export -> embed -> browser 
 	@flock .pipeline.lock $(MAKE) --no-print-directory -j2 pipeline-steps
 
 pipeline-steps: system-pipeline report
+
+REPORT_HTML ?= reports/latency_report.html
+SCREENSHOT  ?= docs/images/report-first-screen.png
+
+screenshot: web  ## the README's picture: the first screen (1400x900) of REPORT_HTML in headless Chromium -> docs/images/
+	@test -f $(REPORT_HTML) || { echo "error: $(REPORT_HTML) not found: run \`make report\` first (or pass REPORT_HTML=...)" >&2; exit 2; }
+	@mkdir -p $(dir $(SCREENSHOT))
+	node tools/report_page.mjs screenshot $(REPORT_HTML) $(SCREENSHOT) --width 1400 --height 900
 
 # javac, mvn and aapt2 (Debian's aapt) come with system-test. Maven keeps its downloads in ~/.m2
 # (Robolectric's Android 15 framework for the MainActivity tests among them: ~0.5 GB once), so later

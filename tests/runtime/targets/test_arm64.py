@@ -208,24 +208,6 @@ def test_the_two_worker_queue_gives_each_artifact_its_own_logits_and_counts(arm_
         assert np.array_equal(head.logits, alone.logits) and np.array_equal(tail.logits, alone.logits), artifact.name
 
 
-def test_markdown_shows_counts_beside_the_x86_p50():
-    from runtime.report import render
-    from runtime.report.rows import Row
-    common = dict(target="arm64", threads=1, status="ok", within_budget=True, accuracy=0.98, emulator="qemu")
-    rows = [Row(artifact="a", runtime="executorch-xnnpack", target="cpu", batch=1, threads=1, p50_us=50.0),
-            Row(artifact="b", runtime="executorch-xnnpack", target="cpu", batch=1, threads=1, p50_us=40.0),
-            Row(artifact="a", runtime="executorch-xnnpack-aarch64", batch=1, instructions=111_599, **common),
-            Row(artifact="b", runtime="executorch-xnnpack-aarch64", batch=1, instructions=308_691, **common),
-            Row(artifact="c", runtime="executorch-xnnpack-aarch64", batch=1, instructions=99, **common
-                | {"within_budget": False})]
-    report = {"rows": [r.to_dict() for r in rows]}
-    (title, header, cells), = [t for t in render.tables(report) if t[0] == "arm64"]
-    table = {row[0]: dict(zip(header, row)) for row in cells}
-    assert table["a"]["instructions"] == "111,599" and table["a"]["x86 p50 us"] == "50.0"
-    assert (table["a"]["rank by instr."], table["a"]["rank by x86 p50"]) == ("2", "2")
-    assert (table["b"]["rank by instr."], table["b"]["rank by x86 p50"]) == ("3", "1")
-
-
 def test_the_pick_runs_the_rest_of_the_test_set_and_the_next_one_does_when_it_fails(monkeypatch):
     """Plan on made-up results (no emulation): counts first; once all are in, the artifact with the
     fewest instructions also runs the rest of the test set; when it then fails on the whole set,
