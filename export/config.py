@@ -31,12 +31,15 @@ class ExportConfig:
     search_max_builds: int = option(6, "artifact builds tried per variant before it is rejected (~1-3 s each)")
     fail_on_rejected: bool = option(False, "exit 1 when a variant is rejected (default: a rejected variant is a "
                                            "result, exit 0)")
-    sparsity: float = option(0.8, "unstructured pruning with search off: fraction of fc1+fc2 weights set to zero")
-    structured_ratio: float = option(0.5, "structured pruning with search off: fraction of hidden units removed")
-    finetune_epochs: int = option(2, "fine-tune epochs after pruning, training split only (~3-10 s each on 2 cores)")
+    sparsity: float = option(0.8, "unstructured pruning with search off: fraction of all conv and linear weights "
+                                  "set to zero")
+    structured_ratio: float = option(0.5, "structured pruning with search off: fraction of each conv's channels and "
+                                          "each hidden layer's units removed")
+    finetune_epochs: int = option(2, "fine-tune epochs after pruning, training split only (~3-10 s each on 2 cores for "
+                                     "the MLP, ~15-45 s for the CNN)")
     finetune_lr: float = option(1e-3, "fine-tune Adam learning rate at the start, cosine-decayed to 0")
     finetune_distill: float = option(0.7, "weight of distillation from the unpruned model in the fine-tune loss "
-                                          "(0: labels only); 2 epochs at 0.7 kept 140 of 800 units within 0.14 pp")
+                                          "(0: labels only); 2 epochs at 0.7 kept 140 of the MLP's 800 units within 0.14 pp")
     calibration_samples: int = option(512, "training images used to calibrate int8-static activations")
     calibration_method: str = option("minmax", "ONNX static calibration: " + ", ".join(CALIBRATION_METHODS))
     accuracy_budget_pp: float = option(0.3, "int8/pruned test accuracy may be at most this many points below fp32")

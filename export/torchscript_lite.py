@@ -43,7 +43,7 @@ def build(model: nn.Module, variant: Variant, calib: torch.Tensor, out: Path,
     with warnings.catch_warnings():  # "Lite Interpreter is deprecated" FutureWarning, once per call
         warnings.simplefilter("ignore", FutureWarning)
         module._save_for_lite_interpreter(str(out))
-    return notes + quant_notes(variant, recipe)
+    return notes + quant_notes(model, variant, recipe)
 
 
 def load(path: Path, threads: int | None = None) -> Runner:

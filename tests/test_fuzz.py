@@ -7,7 +7,6 @@ missing file further on (no checkpoint, no data), so exit 2 is the only right an
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 import random
 from pathlib import Path
@@ -16,7 +15,7 @@ import torch
 
 from common.errors import run_cli
 from train import checkpoint
-from train.model import MLP, MLPConfig
+from train.model_spec import ModelSpec, build
 
 SEED = 1234
 SHA = "ab" * 32
@@ -75,9 +74,9 @@ def damaged_texts(text: str, rng: random.Random, count: int):
 # --- checkpoints, through `python -m export` (the loader runs before anything needs data) ---
 
 def tiny_checkpoint_bytes(tmp_path: Path) -> bytes:
-    cfg = MLPConfig(784, 4, 10)
-    torch.save({"format": checkpoint.FORMAT, "state_dict": MLP.from_config(cfg).state_dict(),
-                "model": dataclasses.asdict(cfg), "train": {"seed": 0, "val_size": 10},
+    spec = ModelSpec("mlp", {"input_size": 784, "hidden_size": 4, "output_size": 10}, 10)
+    torch.save({"format": checkpoint.FORMAT, "state_dict": build(spec, "test").state_dict(),
+                "model": spec.record(), "train": {"seed": 0, "val_size": 10},
                 "dataset": {"name": "mnist", "files": {}}, "metrics": {"test_accuracy": 0.5}}, tmp_path / "ok.pt")
     return (tmp_path / "ok.pt").read_bytes()
 

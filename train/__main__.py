@@ -1,4 +1,4 @@
-"""`python -m train`: train the MLP per pipeline.toml [train], flags overriding single fields."""
+"""`python -m train`: train the model named in pipeline.toml [train] (the MLP by default), flags overriding single fields."""
 from __future__ import annotations
 
 import argparse

@@ -84,8 +84,8 @@ def test_unknown_config_key(tmp_path, capsys):
 
 def test_unknown_dataset_and_non_positive_size(capsys):
     assert "unknown dataset 'cifar'" in _cli_error(["--dataset", "cifar"], capsys)
-    assert "hidden_size must be a positive integer, got 0" in _cli_error(["--hidden-size", "0"], capsys)
-    assert "epochs must be a positive integer, got -1" in _cli_error(["--epochs", "-1"], capsys)
+    assert "hidden_size must be a positive integer (0: the default), got -1" in _cli_error(["--hidden-size", "-1"], capsys)
+    assert "epochs must be a positive integer (0: the default), got -1" in _cli_error(["--epochs", "-1"], capsys)
 
 
 def test_unwritable_output_folder(tmp_path, capsys):
