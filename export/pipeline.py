@@ -117,13 +117,15 @@ def splits(ckpt: dict[str, Any], spec: data.DatasetSpec, data_dir: Path) -> tupl
 
 
 def pruned_sources(model, cfg: ExportConfig, train_set, val_set, budget: Budget, seed: int,
-                   log) -> tuple[dict[str, list[Source]], dict[str, list[dict]]]:
-    """Per pruning kind: the models artifacts may be made from, strongest first, and the search's records."""
+                   log) -> tuple[dict[str, list[Source] | None], dict[str, list[dict]]]:
+    """Per pruning kind: the models artifacts may be made from, strongest first (none passed: [], the
+    rows are rejected; the kind cannot apply to this model: None, the rows are unsupported), and the
+    search's records."""
     finetune = FineTune(epochs=cfg.finetune_epochs, lr=cfg.finetune_lr, distill=cfg.finetune_distill, seed=seed)
     sources, records = {}, {}
     for kind in (k for k in cfg.prunings if k != "none"):
         if kind == "structured" and not prunable_widths(model):
-            sources[kind], records[kind] = [], []  # its rows say unsupported (export_all)
+            sources[kind], records[kind] = None, []  # its rows say unsupported (export_all)
             log("structured pruning: no conv or linear layer before the output layer; its rows are unsupported")
         elif cfg.search == "off":
             fixed = cfg.sparsity if kind == "unstructured" else cfg.structured_ratio
@@ -151,7 +153,7 @@ def calibration_images(train_set: TensorDataset, count: int, seed: int) -> torch
     return images[pick].contiguous()
 
 
-def export_all(ctx: Context, sources: dict[str, list[Source]], pruning_records: dict[str, list[dict]],
+def export_all(ctx: Context, sources: dict[str, list[Source] | None], pruning_records: dict[str, list[dict]],
                spec: data.DatasetSpec, log) -> list[manifest.Artifact]:
     cfg = ctx.cfg
     jobs = [(formats.get(fmt), Variant(fmt, backend, quant, pruning, ctx.arch.stem))
@@ -159,7 +161,7 @@ def export_all(ctx: Context, sources: dict[str, list[Source]], pruning_records: 
             for pruning in cfg.prunings for quant in cfg.quantizations]  # dense before pruned: see expected_drop
     rows, dense_drop = [], {}
     for i, (module, variant) in enumerate(jobs, 1):
-        if not sources[variant.pruning]:
+        if sources[variant.pruning] is None:
             rows.append(manifest.Artifact(variant.name, variant.format, variant.backend, variant.quantization,
                                           variant.pruning, status="unsupported", reason=NO_STRUCTURE))
             log(f"[{i:2d}/{len(jobs)}] {variant.name:<50} unsupported {NO_STRUCTURE}")
