@@ -56,12 +56,13 @@ report: system-pipeline venv web data  ## measure the web demo in headless Chrom
 
 pipeline: system-pipeline train export report  ## set up and run the whole job: train -> export -> embed -> browser bench -> report
 
-# javac, mvn and aapt2 (Debian's aapt) come with system-test. Maven keeps its downloads in ~/.m2,
-# so later runs (and CI on the same machine) reuse them.
+# javac, mvn and aapt2 (Debian's aapt) come with system-test. Maven keeps its downloads in ~/.m2
+# (Robolectric's Android 15 framework for the MainActivity tests among them: ~0.5 GB once), so later
+# runs (and CI on the same machine) reuse them. Two runs at once take turns on the build folder.
 android-check: system-test  ## compile every Android source against the real jars from Maven Central, check the manifest with aapt2
 	bash mobile_demo/android/check.sh compile
 
-test: system-test android-check venv web data  ## run every test: the Android compile check, then pytest (Python, the JUnit suite under Maven, browser, cross-language)
+test: system-test android-check venv web data  ## run every test: the Android compile check, then pytest (Python, the JUnit suite and MainActivity under Robolectric via Maven, browser, cross-language)
 	DATA_DIR=$(DATA_DIR) $(PY) -m pytest
 
 bench: venv data  ## check the speed, size and accuracy targets from one measured run -> reports/bench/bench.json
@@ -70,7 +71,7 @@ bench: venv data  ## check the speed, size and accuracy targets from one measure
 config-reference: venv  ## regenerate the README's config reference from the stage dataclasses
 	$(PY) -m tools.config_reference --write
 
-# runtime/arm64.py reads the same folder (its CACHE)
+# runtime/targets/arm64_runs.py reads the same folder (its CACHE)
 ARM64_CACHE := .cache/arm64
 
 .PHONY: arm64

@@ -16,7 +16,7 @@ import os
 import tomllib
 import typing
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Callable, TypeVar
 
 from common.errors import UserError
 
@@ -27,11 +27,51 @@ DEFAULT_CONFIG_FILE = Path("pipeline.toml")
 SECTIONS = ("train", "export", "runtime", "android")
 
 
-def option(default: Any, help: str, **kw: Any) -> Any:
-    """A dataclass field with a default and its help text (shown by --help and the README)."""
+Bound = int | float | Callable[[], float] | None  # a number, or a function read when the value is checked
+
+
+def option(default: Any, help: str, *, low: Bound = None, high: Bound = None, above: Bound = None,
+           below: Bound = None, **kw: Any) -> Any:
+    """A dataclass field with a default, its help text (shown by --help and the README) and, for a
+    number or a list of numbers, its bounds: low <= value <= high, above < value < below (each
+    optional; a callable is read when checked, e.g. max_threads). check_fields and build_config
+    enforce them, with one message for a flag and the config file."""
+    bounds = {k: v for k, v in (("low", low), ("high", high), ("above", above), ("below", below)) if v is not None}
+    metadata = {"help": help, "bounds": bounds}
     if isinstance(default, (list, dict)):
-        return dataclasses.field(default_factory=lambda: type(default)(default), metadata={"help": help}, **kw)
-    return dataclasses.field(default=default, metadata={"help": help}, **kw)
+        return dataclasses.field(default_factory=lambda: type(default)(default), metadata=metadata, **kw)
+    return dataclasses.field(default=default, metadata=metadata, **kw)
+
+
+def check_fields(cfg: Any) -> None:
+    """Raise ValueError for the first field of `cfg` outside its declared bounds, or a list field
+    naming an item twice (`--formats onnx,onnx` would build and overwrite one artifact twice)."""
+    for f in dataclasses.fields(cfg):
+        _check_field(f, getattr(cfg, f.name))
+
+
+def _check_field(f: dataclasses.Field, value: Any) -> None:
+    items = value if isinstance(value, (tuple, list)) else (value,)
+    if isinstance(value, (tuple, list)):
+        repeated = sorted({v for v in value if value.count(v) > 1}, key=str)
+        if repeated:
+            raise ValueError(f"{f.name} lists {repeated} more than once; give each once")
+    bounds = {k: v() if callable(v) else v for k, v in f.metadata.get("bounds", {}).items()}
+    for v in items:
+        if bounds and isinstance(v, (int, float)) and not isinstance(v, bool) and not _within(v, bounds):
+            raise ValueError(f"{f.name} must be {_describe(bounds)}, got {v}")
+
+
+def _within(v: float, b: dict[str, float]) -> bool:
+    return (v >= b.get("low", v) and v <= b.get("high", v)
+            and ("above" not in b or v > b["above"]) and ("below" not in b or v < b["below"]))
+
+
+def _describe(b: dict[str, float]) -> str:
+    if "low" in b and "high" in b:
+        return f"between {b['low']} and {b['high']}"
+    words = {"low": "at least", "above": "above", "high": "at most", "below": "below"}
+    return " and ".join(f"{words[k]} {b[k]}" for k in ("low", "above", "high", "below") if k in b)
 
 
 def read_config_file(path: Path | None) -> dict[str, Any]:
@@ -79,9 +119,11 @@ def build_config(cls: type[C], section: str, file_values: dict[str, Any],
     values.update(preset or {})
     values.update({k: v for k, v in overrides.items() if v is not None})
     hints = typing.get_type_hints(cls)
-    for name, value in values.items():
-        values[name] = _coerce(name, value, hints[name], section)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
     try:
+        for name, value in values.items():
+            values[name] = _coerce(name, value, hints[name], section)
+            _check_field(fields[name], values[name])  # before __post_init__ computes with it
         return cls(**values)
     except (TypeError, ValueError) as e:
         raise UserError(f"[{section}] {e}") from None
@@ -92,8 +134,12 @@ def _coerce(name: str, value: Any, hint: Any, section: str) -> Any:
     integer or a non-finite number is refused with the same message from a flag or the file."""
     origin = typing.get_origin(hint)
     if origin in (tuple, list):
-        if isinstance(value, str):
-            value = [v.strip() for v in value.split(",") if v.strip()]
+        if isinstance(value, str):  # "" is the empty list; "," or "a,,b" is a typo, not a shorter list
+            items = [v.strip() for v in value.split(",")] if value.strip() else []
+            if "" in items:
+                raise UserError(f"[{section}] {name} has an empty item in {value!r}; separate items with "
+                                f"single commas")
+            value = items
         if not isinstance(value, (list, tuple)):
             raise UserError(f"[{section}] {name} must be a list, got {value!r}")
         (item,) = set(typing.get_args(hint)) - {Ellipsis}
@@ -227,9 +273,21 @@ def as_dict(cfg: Any) -> dict[str, Any]:
 def reference_table(cls: type, section: str) -> str:
     """The config reference of one stage as a Markdown table (the README embeds these;
     tests/test_readme.py fails when the README and the dataclasses disagree)."""
-    lines = [f"### [{section}]", "", "| key | default | meaning |", "|---|---|---|"]
+    lines = [f"### [{section}]", "", "| key | default | range | meaning |", "|---|---|---|---|"]
     for f in dataclasses.fields(cls):
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
         shown = _show(default).replace("|", "\\|")
-        lines.append(f"| `{f.name}` | `{shown}` | {f.metadata.get('help', '').replace('|', chr(92) + '|')} |")
+        lines.append(f"| `{f.name}` | `{shown}` | {_range(f.metadata.get('bounds', {}))} | "
+                     f"{f.metadata.get('help', '').replace('|', chr(92) + '|')} |")
     return "\n".join(lines)
+
+
+def _range(bounds: dict[str, Any]) -> str:
+    """A field's declared bounds as the reference shows them: `1 to 20`, `> 0, <= 10`; a computed
+    bound by its rule, not this machine's value (the README must not depend on the machine)."""
+    shown = {k: "max(256, 4x cores)" if v is max_threads else f"{v:g}" if isinstance(v, float) else f"{v:,}"
+             for k, v in bounds.items()}
+    if "low" in shown and "high" in shown:
+        return f"{shown['low']} to {shown['high']}"
+    signs = {"low": ">=", "above": ">", "high": "<=", "below": "<"}
+    return ", ".join(f"{signs[k]} {shown[k]}" for k in ("low", "above", "high", "below") if k in shown)

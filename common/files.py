@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -36,6 +37,23 @@ def ensure_writable_dir(path: Path, what: str) -> Path:
         raise UserError(f"cannot write the {what} folder {path} ({e.strerror}); "
                         f"choose another folder or fix its permissions") from e
     return path
+
+
+def check_free_space(folder: Path, needed: int, what: str) -> None:
+    """Refuse, before any work, to start writing `needed` bytes (an upper estimate of what the
+    command writes there) into `folder` on a disk that has less free. `folder` may not exist yet:
+    its nearest existing parent is on the same disk until something is mounted in between."""
+    probe = Path(folder).absolute()
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    free = shutil.disk_usage(probe).free
+    if free < needed:
+        raise UserError(f"{what} needs about {_mib(needed)} free in {folder}, but its disk has {_mib(free)}; "
+                        f"free space or choose a folder on another disk")
+
+
+def _mib(n: int) -> str:
+    return f"{n / 2**20:.1f} MiB"
 
 
 @contextlib.contextmanager

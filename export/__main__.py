@@ -7,7 +7,6 @@ Exit status: 0 when every requested artifact is ok, unsupported or rejected (eac
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import time
 
@@ -23,8 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     add_config_flags(parser, ExportConfig)
     args = parser.parse_args(argv)
     cfg = config_from_args(ExportConfig, "export", args)
-    # `kill` raises SystemExit like Ctrl-C raises KeyboardInterrupt, so the unfinished run folder is removed.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    if cfg.embed:  # the demo folders are checked before the export's minutes of work, not after
+        from export import embed  # the mobile demos' step; imported only when asked for
+        embed.check_targets(embed.ANDROID_ASSETS, embed.WEB_MODELS)
     start = time.perf_counter()
     manifest_path = run(cfg, log=lambda line: print(line, flush=True))
     rows = manifest.read(manifest_path)["artifacts"]
@@ -33,8 +33,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{counts['rejected']} rejected, {counts['failed']} failed -> {cfg.out_dir / 'manifest.json'} "
           f"(run {manifest_path.parent})")
     if cfg.embed:
-        from export import embed  # the mobile demos' step; imported only when asked for
-        done = embed.embed(cfg.out_dir / "manifest.json", names=cfg.embed_artifacts or None)
+        done = embed.embed(cfg.out_dir / "manifest.json", embed.ANDROID_ASSETS, cfg.embed_artifacts or None,
+                           embed.WEB_MODELS)
         print(f"embedded {', '.join(done)} into the mobile demos")
     for r in rows:
         if r["status"] in ("failed", "rejected"):
@@ -43,4 +43,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    sys.exit(run_cli(main, interrupted="an unfinished run is never published: the output link points at the last "
+                                       "run that printed done"))

@@ -9,6 +9,9 @@ manifest trimmed to them, and the vectors) into the web demo's models folder. Ev
 checked against the manifest before and after the copy; both folders are built first, then each
 is replaced in one rename (the first undone if the second fails), so the apps never see a
 half-embedded set nor two different sets. Returns the embedded artifact names.
+
+A demo folder is replaced only if embed wrote it (common/owner.py's marker lists its files):
+a folder holding anything else, or one folder given for both demos, is refused before any work.
 """
 from __future__ import annotations
 
@@ -20,9 +23,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common.config import add_config_flags, config_from_args, option
+from common import owner
+from common.config import add_config_flags, check_fields, config_from_args, option
 from common.errors import UserError, run_cli
-from common.files import atomic_write_json, sha256_file
+from common.files import atomic_write_json, check_free_space, ensure_writable_dir, sha256_file
 from export.manifest import read, verified_file
 from export.verify import QUANTIZED_CHECK
 from export.variant import Variant
@@ -38,13 +42,29 @@ DEFAULT_VARIANTS = (
     Variant("onnx", "cpu", "int8-static"),
 )
 DEFAULT_NAMES = tuple(v.name for v in DEFAULT_VARIANTS)  # the MLP's
+WEB_FORMATS = ("onnx",)  # onnxruntime-web runs ONNX only
+OWNER = "export.embed"  # the owner named in the demo folders' marker (common/owner.py)
 
 
 def default_names(manifest: dict) -> tuple[str, ...]:
     """DEFAULT_VARIANTS of the manifest's model (its name in artifact names: manifest model.stem)."""
     stem = (manifest.get("model") or {}).get("stem", "mlp")
     return tuple(dataclasses.replace(v, model=stem).name for v in DEFAULT_VARIANTS)
-WEB_FORMATS = ("onnx",)  # onnxruntime-web runs ONNX only
+
+
+def check_targets(assets_dir: Path, web_dir: Path | None) -> None:
+    """Before any work: each demo has a folder of its own that embed may replace, on a writable disk.
+    One folder for both demos would lose the first demo's files when the second is swapped in."""
+    folders = [Path(assets_dir)] + ([Path(web_dir)] if web_dir is not None else [])
+    if len(folders) == 2:
+        a, w = (f.resolve() for f in folders)
+        if a == w or a in w.parents or w in a.parents:
+            raise UserError(f"the Android assets folder {assets_dir} and the web models folder {web_dir} overlap; "
+                            f"give each demo a folder of its own (embed replaces each folder whole)")
+    for folder in folders:
+        owner.check_replaceable(folder, OWNER, "embed replaces the whole folder: move those files away or "
+                                               "choose an empty or new folder")
+        ensure_writable_dir(folder.parent, "demo")
 
 
 def _copy_checked(src_dir: Path, relative: str, sha256: str, dst: Path) -> None:
@@ -92,6 +112,7 @@ def _stage(target: Path, manifest: dict, rows: list[dict], src_dir: Path) -> Pat
         trimmed = dict(manifest, artifacts=[dict(a, path=Path(a["path"]).name) for a in rows],
                        test_vectors=dict(tv, path=Path(tv["path"]).name, quantized_check=QUANTIZED_CHECK))
         atomic_write_json(tmp / "manifest.json", trimmed)
+        owner.mark(tmp, OWNER)  # last: it lists every file above, so the next embed may replace them
         for f in tmp.iterdir():  # mkdtemp/mkstemp make 0700/0600; the web server and Gradle only read
             f.chmod(0o644)
         tmp.chmod(0o755)
@@ -131,9 +152,12 @@ def embed(manifest_path: Path, assets_dir: Path = ANDROID_ASSETS, names: tuple[s
     manifest = read(manifest_path)
     if "test_vectors" not in manifest:
         raise UserError(f"manifest {manifest_path} lists no test_vectors; re-run `python -m export`")
+    check_targets(assets_dir, web_dir)
     rows = select(manifest, tuple(names) if names else default_names(manifest), strict=bool(names))
     web_rows = [a for a in rows if a["format"] in WEB_FORMATS]
     plan = [(Path(assets_dir), rows)] + ([(Path(web_dir), web_rows)] if web_dir is not None and web_rows else [])
+    for target, chosen in plan:
+        check_free_space(target.parent, disk_needed(manifest, chosen), "embedding")
     staged: list[tuple[Path, Path]] = []
     try:
         for target, chosen in plan:
@@ -150,6 +174,13 @@ def embed(manifest_path: Path, assets_dir: Path = ANDROID_ASSETS, names: tuple[s
     return [a["name"] for a in rows]
 
 
+def disk_needed(manifest: dict, rows: list[dict]) -> int:
+    """Bytes a demo folder's new set takes while the old one still stands: the artifacts at their
+    manifest sizes, the test vectors (~3 kB an image) and 1 MiB for the manifest."""
+    vectors = manifest["test_vectors"].get("count", 0)
+    return sum(a.get("size_bytes") or 0 for a in rows) + 4096 * (vectors if isinstance(vectors, int) else 0) + 2**20
+
+
 @dataclasses.dataclass(frozen=True)
 class EmbedConfig:
     manifest: Path = option(ROOT / "artifacts" / "manifest.json", "manifest.json written by `python -m export`")
@@ -159,9 +190,7 @@ class EmbedConfig:
     web_dir: Path = option(WEB_MODELS, "the web demo's models folder (gets the ONNX ones)")
 
     def __post_init__(self) -> None:
-        repeated = sorted({n for n in self.names if self.names.count(n) > 1})
-        if repeated:
-            raise ValueError(f"names lists {repeated} more than once; name each artifact once")
+        check_fields(self)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -175,4 +204,4 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     with contextlib.suppress(BrokenPipeError):
-        sys.exit(run_cli(main))
+        sys.exit(run_cli(main, interrupted="each demo folder holds its old set or the new one, whole"))

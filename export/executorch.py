@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import weakref
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -37,8 +38,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from common.errors import UserError
-from export.variant import BOUND_SHAPES, INPUT_SHAPE, QuantRecipe, Runner, Unsupported, Variant, check_input
-from train import data
+from export.variant import BOUND_SHAPES, FLOAT32, INPUT_SHAPE, QuantRecipe, Runner, Unsupported, Variant, check_input
 
 FORMAT = "executorch"
 BACKENDS = ("xnnpack", "portable")
@@ -51,11 +51,7 @@ MAX_BATCH = 1024
 # torch.export specializes a dimension whose example size is 0 or 1, so the example uses 2.
 EXAMPLE_BATCH = 2
 
-# `threads`: ExecuTorch's Python bindings expose one process-wide threadpool (used by XNNPACK
-# and by the optimized CPU kernels) through the experimental `_unsafe_reset_threadpool`. XNNPACK
-# captures the pool when a method is loaded and a reset destroys the old pool, so the size can
-# only change while no program is loaded.
-
+# Runners alive now: ExecuTorch's threadpool may be resized only while there are none (threadpool()).
 _live_runners: "weakref.WeakSet[ExecuTorchRunner]" = weakref.WeakSet()
 
 
@@ -210,6 +206,8 @@ QAT_LR = 1e-4  # 10x below training's: QAT starts from trained weights and only 
 
 def qat_train(prepared: torch.fx.GraphModule, train_set: TensorDataset | None, epochs: int) -> None:
     """Train the fake-quantized graph (observers and fake-quant in the loop); batches of 64, seeded."""
+    from train import data  # torchvision: 5 s of imports on the 2-core machine, which loading a .pte never needs
+
     if train_set is None:
         raise ValueError("quantization-aware training needs the training split; pass train_set to build()")
     torch.manual_seed(0)
@@ -247,55 +245,25 @@ def delegation_note(graph: torch.fx.GraphModule, backend: str) -> str:
 # ---------------------------------------------------------------- load and run
 
 class ExecuTorchRunner:
-    """One loaded .pte method, numpy in, numpy out, with as little as possible per call.
+    """One loaded .pte method, numpy in, numpy out, through executorch.runtime's `Method.execute`.
 
-    executorch.runtime documents `Method.execute(inputs)`; it calls the pybinding
-    `ExecuTorchMethod(inputs, clone_outputs=True)`, which copies every output into a newly
-    allocated tensor: at batch 1 a few microseconds of a ~10-20 us int8 inference. Per batch size
-    (of the last BOUND_SHAPES sizes) this runner allocates once an input tensor (filled by
-    np.copyto through its numpy view) and a numpy view of the program's planned output memory; a
-    call copies the images in, runs with clone_outputs=False and copies the logits out (40 bytes
-    per image, so the caller keeps them while the next call overwrites the planned memory). The
-    buffer lookup (shape) and np.copyto(casting="no") (dtype) validate the input; anything
-    unexpected goes through check_input for its error. A batch over the planned bound runs in
-    chunks. Python work right after a native call runs on cold caches (np.copyto: 0.7 us alone,
-    1.7 us right after the call), so every operation per call counts (docs/performance.md).
+    Per batch size (of the last BOUND_SHAPES sizes) this runner allocates once an input tensor and
+    its numpy view; a call copies the images into it, executes, and returns the numpy view of the
+    logits, which `execute` hands back as a fresh copy of the program's planned output (so the
+    next call leaves them alone). The buffer lookup checks the shape, `x.dtype is FLOAT32` the
+    dtype; anything else goes through check_input for its error, and a batch over the planned
+    bound runs in chunks. predict is a closure (_predict), as TorchRunner's is: right after a
+    native call every attribute lookup runs on cold caches (docs/performance.md).
     """
 
     def __init__(self, program, method, max_batch: int) -> None:
         self.program = program  # keeps the program (and its delegates) alive as long as the method
         self.method = method
-        self.call = method._method  # the pybinding behind Method.execute
         self.max_batch = max_batch
-        self.buffers: dict[tuple[int, ...], tuple[tuple[torch.Tensor], np.ndarray, np.ndarray]] = {}
-
-    def _bind(self, x: np.ndarray) -> np.ndarray:
-        """Run a batch size seen for the first time, keeping its input tensor and a view of the
-        planned output memory for the next calls. ExecuTorch plans memory ahead of time, so the
-        output stays at that address; the export verifies every artifact's logits through this
-        path, which would catch one that moved."""
-        tensor = torch.from_numpy(x.copy())
-        y_view = self.call((tensor,), False)[0].numpy()
-        if len(self.buffers) >= BOUND_SHAPES:
-            del self.buffers[next(iter(self.buffers))]  # the oldest batch size
-        self.buffers[x.shape] = ((tensor,), tensor.numpy(), y_view)
-        return y_view.copy()
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        try:  # hot path: a float32 batch of a size seen before (casting="no" refuses any other dtype)
-            inputs, x_view, y_view = self.buffers[x.shape]
-            np.copyto(x_view, x, casting="no")
-        except (AttributeError, KeyError, TypeError):
-            return self._predict_other(x)
-        self.call(inputs, False)  # False: clone_outputs; the logits land in y_view
-        return y_view.copy()
-
-    def _predict_other(self, x: np.ndarray) -> np.ndarray:
-        """Bad input (check_input says what is wrong), a new batch size, or a batch over the planned bound."""
-        x = check_input(x)
-        if x.shape[0] > self.max_batch:
-            return np.concatenate([self.predict(x[i:i + self.max_batch]) for i in range(0, len(x), self.max_batch)])
-        return self._bind(x)
+        # by input shape: (the inputs tuple holding the kept tensor, that tensor's numpy view)
+        self.buffers: dict[tuple[int, ...], tuple[tuple[torch.Tensor], np.ndarray]] = {}
+        # No reference back to self: a dropped runner frees its program at once (set_threads needs that).
+        self.predict = _predict(method.execute, self.buffers, max_batch)
 
     def raw(self, x: np.ndarray):
         """ExecuTorch's documented call, `method.execute([tensor])`, on a tensor made once."""
@@ -304,13 +272,47 @@ class ExecuTorchRunner:
         return lambda _: execute(inputs)
 
 
+def _predict(execute, buffers: dict, max_batch: int) -> Callable[[np.ndarray], np.ndarray]:
+    """ExecuTorchRunner.predict. Hot path: a float32 batch of a size seen before, copied into its
+    kept tensor (the same checks as export/torchscript.py's _predict, written out in each: a shared
+    helper would add a Python call to every predict). Anything else goes through `other`."""
+    def run(x: np.ndarray) -> np.ndarray:
+        """A checked batch of at most max_batch images; a new size gets its kept tensor."""
+        if x.shape not in buffers:
+            if len(buffers) >= BOUND_SHAPES:
+                del buffers[next(iter(buffers))]  # the oldest batch size
+            tensor = torch.from_numpy(x.copy())
+            buffers[x.shape] = ((tensor,), tensor.numpy())
+        inputs, view = buffers[x.shape]
+        view[...] = x
+        return execute(inputs)[0].numpy()
+
+    def other(x: np.ndarray) -> np.ndarray:
+        """Bad input (check_input says what is wrong), a new batch size, or a batch over the planned bound."""
+        x = check_input(x)
+        if x.shape[0] > max_batch:
+            return np.concatenate([run(x[i:i + max_batch]) for i in range(0, len(x), max_batch)])
+        return run(x)
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        try:  # a non-array has no .shape
+            inputs, view = buffers[x.shape]
+            if x.dtype is not FLOAT32:
+                raise TypeError
+            view[...] = x
+        except (AttributeError, KeyError, TypeError):
+            return other(x)
+        return execute(inputs)[0].numpy()
+    return predict
+
+
 def load(path: Path, threads: int | None = None) -> Runner:
     """Load a .pte with executorch.runtime (XNNPACK and quantized kernels registered)."""
     import executorch.kernels.quantized  # noqa: F401  kernels for portable int8 programs
     from executorch.runtime import Runtime
 
     if threads:
-        set_threads(threads)
+        threadpool(threads)
     try:
         program = Runtime.get().load_program(Path(path))
         method = program.load_method("forward")
@@ -335,24 +337,27 @@ def planned_batch(method, path: Path) -> int:
     return sizes[0]
 
 
-def threads_in_effect() -> int:
-    """The size of ExecuTorch's threadpool now (what a latency row should report)."""
+def threadpool(threads: int | None = None) -> int:
+    """The size of ExecuTorch's process-wide threadpool (used by XNNPACK and the optimized CPU
+    kernels), after resizing it to `threads` when given; refused while a loaded program uses it.
+
+    The toolkit's one use of a private library API, kept in this one function: executorch.runtime
+    has no way to size the pool, and the pybindings' `_unsafe_reset_threadpool` (with
+    `_threadpool_get_thread_count`) is what ExecuTorch's own runners and torchao call. XNNPACK
+    captures the pool when a method is loaded, and a reset destroys the old pool, so the size can
+    only change while no runner is alive.
+    """
     from executorch.extension.pybindings import portable_lib
-    return portable_lib._threadpool_get_thread_count()
 
-
-def set_threads(threads: int) -> None:
-    """Resize ExecuTorch's process-wide threadpool; refuse while a loaded program uses it."""
-    from executorch.extension.pybindings import portable_lib
-
+    current = portable_lib._threadpool_get_thread_count()
+    if threads is None or threads == current:
+        return current
     if threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
-    current = portable_lib._threadpool_get_thread_count()
-    if threads == current:
-        return
     if len(_live_runners):
         # A reset frees the pool that loaded XNNPACK methods still point at (use-after-free).
         raise ValueError(f"ExecuTorch's threadpool already runs {current} threads for a loaded program; "
                          f"set threads={threads} before loading any .pte, after releasing every loaded runner, "
                          f"or in a new process")
     portable_lib._unsafe_reset_threadpool(threads)
+    return threads

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
 
 from export.variant import INPUT_SHAPE
 
@@ -41,14 +40,3 @@ def output_layer(model: nn.Module) -> str:
 def width(module: nn.Module) -> int:
     """Output channels of a conv, output units of a linear layer."""
     return module.out_channels if isinstance(module, (nn.Conv1d, nn.Conv2d)) else module.out_features
-
-
-@torch.no_grad()
-def model_flops(model: nn.Module) -> int:
-    """Floating-point operations of one image through the model, as torch's FlopCounterMode counts
-    them: 2 per multiply-add of every matmul and convolution (bias, ReLU and pooling are left out,
-    negligible beside them). The MLP's: 2 x (784 x hidden + hidden x classes)."""
-    counter = FlopCounterMode(display=False)
-    with counter:
-        model.eval()(torch.zeros(1, *INPUT_SHAPE))
-    return int(counter.get_total_flops())

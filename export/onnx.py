@@ -182,10 +182,6 @@ class OrtRunner:
     buffer (40 bytes per image; the next call would overwrite it). On CUDA the bound buffers stay
     in host memory: run_with_iobinding copies them to and from the device inside the call, which
     waits for the GPU. The report times both calls side by side (docs/performance.md).
-
-    The bound call goes to the C++ session behind `InferenceSession.run_with_iobinding`
-    (`session._sess`): the Python wrapper only adds WebGPU graph-capture bookkeeping, which a CPU or
-    CUDA session never uses, and it cost 1.3-2.8 us of a 13-30 us call measured interleaved.
     """
 
     def __init__(self, session: ort.InferenceSession, bind: bool = True) -> None:
@@ -195,11 +191,11 @@ class OrtRunner:
         self.output_name = session.get_outputs()[0].name
         self.names = [self.output_name]
         self.classes = session.get_outputs()[0].shape[-1]
-        self.run_bound = session._sess.run_with_iobinding  # (binding._iobinding, run_options)
-        # by input shape: (the C++ binding, input buffer, output buffer, the Python IOBinding owning it)
-        self.bound: dict[tuple[int, ...], tuple[object, np.ndarray, np.ndarray, ort.IOBinding]] = {}
+        self.run_bound = session.run_with_iobinding
+        # by input shape: (its binding, input buffer, output buffer)
+        self.bound: dict[tuple[int, ...], tuple[ort.IOBinding, np.ndarray, np.ndarray]] = {}
 
-    def _binding(self, shape: tuple[int, ...]) -> tuple[object, np.ndarray, np.ndarray, ort.IOBinding]:
+    def _binding(self, shape: tuple[int, ...]) -> tuple[ort.IOBinding, np.ndarray, np.ndarray]:
         """Buffers and binding for one batch size, made on the first call at that size."""
         if shape not in self.bound:
             if len(self.bound) >= BOUND_SHAPES:
@@ -209,7 +205,7 @@ class OrtRunner:
             binding = self.session.io_binding()
             binding.bind_ortvalue_input(self.input_name, ort.OrtValue.ortvalue_from_numpy(x_buf))
             binding.bind_ortvalue_output(self.output_name, ort.OrtValue.ortvalue_from_numpy(y_buf))
-            self.bound[shape] = (binding._iobinding, x_buf, y_buf, binding)
+            self.bound[shape] = (binding, x_buf, y_buf)
         return self.bound[shape]
 
     def predict(self, x: np.ndarray) -> np.ndarray:
@@ -221,12 +217,12 @@ class OrtRunner:
             except Exception:  # check_input raises with what is wrong and the fix, else hands back a usable array
                 return self.session.run(self.names, {self.input_name: check_input(x)})[0]
         try:  # hot path: a float32 batch of a size seen before (casting="no" refuses any other dtype)
-            binding, x_buf, y_buf, _ = self.bound[x.shape]
+            binding, x_buf, y_buf = self.bound[x.shape]
             np.copyto(x_buf, x, casting="no")
         except (AttributeError, KeyError, TypeError):  # bad input: check_input says what; else a new size
-            binding, x_buf, y_buf, _ = self._binding(check_input(x).shape)
+            binding, x_buf, y_buf = self._binding(check_input(x).shape)
             np.copyto(x_buf, x)
-        self.run_bound(binding, None)
+        self.run_bound(binding)
         return y_buf.copy()
 
     def raw(self, x: np.ndarray):

@@ -5,7 +5,8 @@ passes -> verify it on the 10k test set -> test vectors + manifest -> point `art
 Any model the checkpoint names: it is rebuilt from the checkpoint's record (train.model_spec), its
 layers read from the model itself (export/layers.py). A bad checkpoint, config or output folder,
 or a model torch.export cannot trace, raises UserError before anything is written. A format
-that throws or misses its fp32 tolerance becomes a `failed` row and the others still run; the
+that throws, crashes its runtime (each built file is loaded first in a child process,
+export.isolated) or misses its fp32 tolerance becomes a `failed` row and the others still run; the
 caller (python -m export) then exits non-zero. A variant that misses the accuracy budget (on
 validation at every setting tried, or on test for what validation chose) is `rejected`: a result.
 """
@@ -24,8 +25,8 @@ from torch.utils.data import TensorDataset
 
 from common.config import as_dict
 from common.errors import UserError, one_line
-from common.files import atomic_path, atomic_write_json, sha256_file
-from export import formats, layers, manifest, runs, search, verify
+from common.files import atomic_path, atomic_write_json, check_free_space, sha256_file
+from export import formats, isolated, layers, manifest, runs, search, verify
 from export.config import ExportConfig
 from export.prune import FineTune, prunable_widths
 from export.search import Budget, Source
@@ -56,9 +57,15 @@ def run(cfg: ExportConfig, log: Callable[[str], None] = print) -> Path:
     runs.check_out_dir(cfg.out_dir)
     torch.set_num_threads(cfg.threads)  # process-wide: fine-tuning, reference logits, TorchScript runners
     model, ckpt = checkpoint.load_model(cfg.checkpoint, stage="export")
+    runs.prune_killed(cfg.out_dir)  # a run killed on a full disk left its files: they are not in the way
+    check_free_space(runs.runs_dir(cfg.out_dir), disk_needed(model, cfg), "this export")
     ckpt_sha256 = sha256_file(cfg.checkpoint)  # hashed now: what we loaded, even if the file changes later
     arch = ModelSpec.from_record(ckpt["model"])
     check_exportable(model, arch, "export")  # what the ONNX and ExecuTorch builds need, refused up front
+    try:
+        cfg.check_embeds(arch.stem)
+    except ValueError as e:
+        raise UserError(f"[export] {e} (checkpoint {cfg.checkpoint} holds model {arch.name!r})") from None
     spec = data.get_spec(ckpt["dataset"]["name"])
     checkpoint.check_data_files(ckpt, cfg.data_dir)
     test_raw = data.load_split(spec, cfg.data_dir, train=False)
@@ -69,15 +76,14 @@ def run(cfg: ExportConfig, log: Callable[[str], None] = print) -> Path:
     log(f"checkpoint {cfg.checkpoint}: fp32 test accuracy {reference.accuracy:.2%} (matches its record), "
         f"validation {reference.val_accuracy:.2%} on {len(val_set)} held-out training images")
 
-    calib = calibration_images(train_set, cfg.calibration_samples, ckpt["train"]["seed"])
-    budget = Budget(reference.val_accuracy, cfg.accuracy_budget_pp, cfg.search_margin_pp)
-    start = time.perf_counter()
-    sources, pruning_records = pruned_sources(model, cfg, train_set, val_set, budget, ckpt["train"]["seed"], log)
-    sources["none"] = [reference]
-    summary = search_summary(cfg, val_set, ckpt, budget, pruning_records, time.perf_counter() - start)
-
-    run_dir = runs.start(cfg.out_dir, runs.new_run_id())
+    run_dir = runs.start(cfg.out_dir, runs.new_run_id())  # before the minutes of work: proves the folder writable
     try:
+        calib = calibration_images(train_set, cfg.calibration_samples, ckpt["train"]["seed"])
+        budget = Budget(reference.val_accuracy, cfg.accuracy_budget_pp, cfg.search_margin_pp)
+        start = time.perf_counter()
+        sources, pruning_records = pruned_sources(model, cfg, train_set, val_set, budget, ckpt["train"]["seed"], log)
+        sources["none"] = [reference]
+        summary = search_summary(cfg, val_set, ckpt, budget, pruning_records, time.perf_counter() - start)
         vectors = write_test_vectors(run_dir, test_raw, reference.logits, normalization(spec), cfg, arch)
         ctx = Context(cfg, calib, train_set, val_set, test_set, reference, budget, run_dir, arch,
                       layers.output_layer(model))
@@ -95,6 +101,14 @@ def run(cfg: ExportConfig, log: Callable[[str], None] = print) -> Path:
         raise
     runs.publish(cfg.out_dir, run_dir, cfg.keep_runs)
     return run_dir / "manifest.json"
+
+
+def disk_needed(model: torch.nn.Module, cfg: ExportConfig) -> int:
+    """Bytes the export writes at most: every planned artifact at its fp32 size (int8 and pruned ones
+    are smaller), three more for one build's temp files (the ONNX quantizers' fp32 and pre-processed
+    models), 4 kB per test vector and 1 MiB for the manifest."""
+    weights = sum(p.numel() * p.element_size() for p in model.parameters())
+    return (len(cfg.planned_names()) + 3) * (weights + 2**16) + cfg.test_vectors * 4096 + 2**20
 
 
 def check_untampered(path: Path, ckpt: dict[str, Any], accuracy: float, test_count: int) -> None:
@@ -220,6 +234,8 @@ def export_one(module: ModuleType, variant: Variant, tries: list[tuple[Source, Q
         try:
             with atomic_path(out) as tmp:
                 row.notes += module.build(source.model, variant, ctx.calib, tmp, recipe=recipe, **options)
+            if crash := isolated.check(variant.format, out):  # its runtime must not take this process down
+                raise RuntimeError(crash)
             runner = module.load(out, threads=ctx.cfg.threads)
             if searched:
                 val = search.artifact_val_accuracy(runner, ctx.val_set)

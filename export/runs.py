@@ -5,7 +5,8 @@ Layout, for out_dir = artifacts (the machinery is common.runs, shared with the r
     artifacts -> artifacts-runs/<run_id>    relative symlink, swapped atomically (os.replace)
 Runs never mix: a run only writes into its own new folder, and readers following `artifacts`
 see either the previous finished run or the new finished one, never a half-written one. Folders
-of killed runs are deleted by the next publish; a concurrent run that is still alive never is.
+of killed runs are deleted when the next run starts and by the next publish; a concurrent run
+that is still alive never is, nor a folder in artifacts-runs/ that holds what no run wrote.
 A real (non-symlink) `artifacts` folder with files in it is refused: it could be another run's.
 """
 from __future__ import annotations
@@ -14,9 +15,9 @@ from pathlib import Path
 
 from common import runs
 from common.errors import UserError
-from common.runs import abandon, disk_full, new_run_id, runs_dir
+from common.runs import abandon, disk_full, new_run_id, prune_killed, runs_dir
 
-__all__ = ["abandon", "check_out_dir", "disk_full", "new_run_id", "publish", "runs_dir", "start"]
+__all__ = ["abandon", "check_out_dir", "disk_full", "new_run_id", "prune_killed", "publish", "runs_dir", "start"]
 
 
 def check_out_dir(out_dir: Path) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import io
 import warnings
 from pathlib import Path
 from typing import Callable
@@ -19,7 +20,6 @@ from typing import Callable
 import numpy as np
 import torch
 from torch import nn
-from torch.jit.mobile import LiteScriptModule
 
 from export.variant import FLOAT32, INPUT_SHAPE, QuantRecipe, Runner, Unsupported, Variant, check_input
 
@@ -83,7 +83,9 @@ def build(model: nn.Module, variant: Variant, calib: torch.Tensor, out: Path,
     with warnings.catch_warnings():  # torch.jit's FutureWarnings (deprecated in favour of torch.export)
         warnings.simplefilter("ignore", FutureWarning)
         frozen = torch.jit.freeze(scripted(model, variant.quantization, recipe))
-        frozen.save(str(out))
+        buffer = io.BytesIO()
+        torch.jit.save(frozen, buffer)  # in memory: torch's file writer aborts the process on a full disk
+    out.write_bytes(buffer.getbuffer())  # Python's write raises OSError(ENOSPC) instead
     return ["torch.jit.script + torch.jit.freeze"] + quant_notes(model, variant, recipe)
 
 
@@ -121,17 +123,15 @@ class TorchRunner:
         self.eager = eager
         self.guard = _guard_for(module, device)  # None: no context
         # A script module's forward is its compiled method: calling it skips nn.Module.__call__'s
-        # hook checks (~1 us). A lite module's is a Python method packing its arguments into a tuple
-        # for the C++ module (`_c.forward`); packing here saves that frame, 1-2 us of a 35-45 us call
-        # measured interleaved. The eager baseline keeps model(x), the training script's call.
-        packed = isinstance(module, LiteScriptModule)
-        forward = module if eager else module._c.forward if packed else module.forward
+        # hook checks (~1 us). A lite module's forward is its one documented call besides __call__.
+        # The eager baseline keeps model(x), the training script's call.
+        forward = module if eager else module.forward
         # predict is a closure over these: right after a forward every attribute lookup on self
         # runs on cold caches, and reading closure cells instead saved 0.5-0.8 us of a 22-37 us
         # call, measured interleaved (docs/performance.md).
         # by input shape: (forward's argument, the numpy view of the input tensor inside it)
         self.buffers: dict[tuple[int, ...], tuple[object, np.ndarray]] = {}
-        self.predict = _predict(forward, packed, self.guard, device, self.buffers)
+        self.predict = _predict(forward, self.guard, device, self.buffers)
 
     def raw(self, x: np.ndarray) -> Callable[[np.ndarray], object]:
         """The documented call, `module(tensor)` under an autograd guard (torch.no_grad for the
@@ -157,7 +157,7 @@ class TorchRunner:
 BUFFERED_BATCH = 8
 
 
-def _predict(forward, packed: bool, guard, device: str, buffers: dict) -> Callable[[np.ndarray], np.ndarray]:
+def _predict(forward, guard, device: str, buffers: dict) -> Callable[[np.ndarray], np.ndarray]:
     """TorchRunner.predict: numpy [N, 1, 28, 28] float32 in, logits out.
 
     Hot path (cpu, a float32 batch of a size up to BUFFERED_BATCH seen before): the buffer lookup
@@ -166,7 +166,6 @@ def _predict(forward, packed: bool, guard, device: str, buffers: dict) -> Callab
     Anything else goes through `other`.
     """
     from_numpy = torch.from_numpy
-    pack = (lambda t: (t,)) if packed else (lambda t: t)
 
     def other(x: np.ndarray) -> np.ndarray:
         """Bad input (check_input raises with what is wrong and the fix), a new batch size, a batch
@@ -175,9 +174,9 @@ def _predict(forward, packed: bool, guard, device: str, buffers: dict) -> Callab
         tensor = from_numpy(check_input(x))
         if device == "cpu" and len(x) <= BUFFERED_BATCH:
             tensor = tensor.clone()  # kept for this batch size: the next calls copy into it
-            buffers[x.shape] = (pack(tensor), tensor.numpy())
+            buffers[x.shape] = (tensor, tensor.numpy())
         with (guard or contextlib.nullcontext)():
-            return forward(pack(tensor.to(device))).cpu().numpy()
+            return forward(tensor.to(device)).cpu().numpy()
 
     if device != "cpu":  # no kept buffers on a device: every call is `other`, without a failed lookup first
         return other

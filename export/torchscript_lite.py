@@ -42,7 +42,10 @@ def build(model: nn.Module, variant: Variant, calib: torch.Tensor, out: Path,
         notes = [f"optimize_for_mobile unavailable in this torch build: {first[:200]}"]
     with warnings.catch_warnings():  # "Lite Interpreter is deprecated" FutureWarning, once per call
         warnings.simplefilter("ignore", FutureWarning)
-        module._save_for_lite_interpreter(str(out))
+        # In memory, then written by Python: torch's file writer aborts the process on a full disk,
+        # Python's write raises OSError(ENOSPC). The lite interpreter's whole API is underscored.
+        data = module._save_to_buffer_for_lite_interpreter()
+    out.write_bytes(data)
     return notes + quant_notes(model, variant, recipe)
 
 

@@ -6,8 +6,11 @@ Exit codes (README, "Exit codes"):
      the accuracy budget;
   1  the report is written but breaks that contract: each reason is one `problem:` line;
   2  bad input (config, manifest, checkpoint, data, device results, baseline, an --artifacts
-     pattern that matches nothing, an unwritable output folder): one `error:` line, checked
-     before anything is measured, the previous report left as it was.
+     pattern that matches nothing, an unwritable output folder or one with a folder where the
+     report's links go): one `error:` line, checked before anything is measured, the previous
+     report left as it was.
+  130, 143  interrupted by Ctrl-C or SIGTERM: child processes and temp folders are removed, the
+     previous report is left as it was (INTERRUPTED).
 Targets left at the default that this machine cannot measure (cuda without a GPU, android and
 browser-wasm without a results file) are `not measured` rows with the reason and do not fail.
 """
@@ -18,9 +21,13 @@ import sys
 
 from common.config import add_config_flags, config_from_args, given
 from common.errors import run_cli
-from common.files import ensure_writable_dir
 from runtime.config import QUICK, RuntimeConfig
-from runtime.run import build_report, write_report
+from runtime.run import build_report, check_out_dir, write_report
+
+# What an interrupted report leaves (Ctrl-C or SIGTERM): its child processes and temp folders are
+# gone, and the report files are published only at the end, all three together.
+INTERRUPTED = ("no report was written and the previous one is unchanged; "
+               "run the command again to measure from the start")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,21 +38,12 @@ def main(argv: list[str] | None = None) -> int:
                              + ") unless given explicitly; the report's method block says so")
     args = parser.parse_args(argv)
     cfg = config_from_args(RuntimeConfig, "runtime", args, preset=QUICK if args.quick else None)
-    ensure_writable_dir(cfg.out_dir, "report")  # before minutes of measuring, not after
+    check_out_dir(cfg.out_dir)  # before minutes of measuring, not after
     required = cfg.targets if "targets" in given(RuntimeConfig, "runtime", args) else ()
-    report, samples = build_report(cfg, required)
-    paths = write_report(report, samples, cfg.out_dir)
-    for target, rec in report["recommendation"].items():
-        if rec and "instructions" in rec:  # arm64: an emulated count, not a latency
-            print(f"{target}: recommended {rec['artifact']} via {rec['runtime']}, {rec['instructions']:,} aarch64 "
-                  f"instructions per inference at batch 1, 1 thread")
-        elif rec:
-            ratio = f" = {rec['ratio_to_eager']:.3f}x torch-eager" if rec["ratio_to_eager"] else ""
-            if rec.get("interleaved_ratio") is not None:  # the figure make bench checks (runtime/compare.py)
-                low, high = rec["interleaved_ratio_ci95"]
-                ratio += f" in its row, {rec['interleaved_ratio']:.3f}x interleaved (95% interval {low:.3f}-{high:.3f})"
-            print(f"{target}: recommended {rec['artifact']} via {rec['runtime']}, p50 {rec['p50_us']:.1f} us "
-                  f"at batch 1, 1 thread{ratio}")
+    report = build_report(cfg, required)
+    paths = write_report(report, cfg.out_dir)
+    for key, card in report["recommendation"].items():
+        print(summary_line(key, card))
     for line in report.get("baseline", {}).get("regressions", []):
         print(f"regression: {line['artifact']} via {line['runtime']} batch {line['batch']} threads "
               f"{line['threads']}: {line['kind']} {line['detail']}")
@@ -55,5 +53,24 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if report["problems"] else 0
 
 
+def summary_line(key: str, card: dict) -> str:
+    """One line per card: what to ship on that target, or why nothing."""
+    if not card["measured"]:
+        return f"{key}: not measured: {card['reason']}"
+    if card["best"] is None:
+        return f"{key}: no recommendation: {card['reason']}"
+    best = card["best"]
+    if card["metric"] == "instructions":  # arm64: an emulated count, not a latency
+        figure = f"{best['value']:,.0f} aarch64 instructions per inference at batch 1, 1 thread"
+    else:
+        figure = f"p50 {best['value']:.1f} us at batch 1"
+        if best["interleaved_ratio"] is not None:  # the figure make bench checks (runtime/compare.py)
+            low, high = best["interleaved_ratio_ci95"]
+            figure += f", {best['interleaved_ratio']:.3f}x torch-eager interleaved (95% interval {low:.3f}-{high:.3f})"
+        elif best["ratio_to_eager"] is not None:
+            figure += f", {best['ratio_to_eager']:.3f}x torch-eager"
+    return f"{key}: recommended {best['artifact']} via {best['runtime']}, {figure}"
+
+
 if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    sys.exit(run_cli(main, interrupted=INTERRUPTED))

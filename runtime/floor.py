@@ -16,14 +16,22 @@ import time
 import numpy as np
 import torch
 
+from runtime.report.rows import Row
+
 # Fastest of many short matmuls (512^3: ~3-10 ms each) rather than a few long ones: on a shared
 # machine the fastest run is the one that caught a quiet moment, closest to the real peak.
 REPEATS = 30
 
 
-def model_flops(input_size: int, hidden_size: int, classes: int) -> int:
-    """Multiply-adds x 2 of fc1 and fc2 per image (bias and ReLU are negligible)."""
-    return 2 * (input_size * hidden_size + hidden_size * classes)
+def model_flops(model: torch.nn.Module, input_shape: tuple[int, ...]) -> int:
+    """FLOPs of one image through `model`, as torch's FlopCounterMode counts them (matmuls and
+    convolutions: 2 per multiply-add; bias, ReLU and pooling are not counted, and are negligible)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        model(torch.zeros((1, *input_shape)))
+    return int(counter.get_total_flops())
 
 
 def peak_matmul_flops(n: int, threads: int, repeats: int = REPEATS) -> float:
@@ -80,29 +88,29 @@ def read_bandwidth(nbytes: int, repeats: int = READ_REPEATS) -> float:
     return a.nbytes / (best / 1e9)
 
 
-def bytes_per_call(row: dict, checkpoint_weight_bytes: int) -> int:
+def bytes_per_call(row: Row, checkpoint_weight_bytes: int) -> int:
     """Weights (the artifact's file size: the weights are nearly all of every file; the checkpoint's
     parameters for torch-eager) plus the images in and logits out. Read once per call at any batch."""
-    return (row["size_bytes"] or checkpoint_weight_bytes) + row["batch"] * IMAGE_BYTES
+    return (row.size_bytes or checkpoint_weight_bytes) + row.batch * IMAGE_BYTES
 
 
-def add_memory_floor(rows: list[dict], compute: dict, checkpoint_weight_bytes: int) -> dict:
+def add_memory_floor(rows: list[Row], compute: dict, checkpoint_weight_bytes: int) -> dict:
     """Give every timed cpu row memory_floor_us, nearer_floor (memory | compute: the floor closer to
     its p50) and over_floor_us (p50 minus that floor; negative: the row beats that floor's model,
     e.g. an int8 or pruned artifact under the fp32 compute floor). Returns the report's memory_floor."""
     bandwidth: dict[int, float] = {}
     for r in rows:
-        if r["target"] != "cpu" or r["status"] != "ok" or r["p50_us"] is None:
+        if r.status != "ok" or r.p50_us is None:
             continue
         n = bytes_per_call(r, checkpoint_weight_bytes)
         if n not in bandwidth:
             bandwidth[n] = read_bandwidth(n)
         floors = {"memory": n / bandwidth[n] * 1e6}
-        compute_us = compute["floor_us"].get(str(r["threads"]), {}).get(str(r["batch"]))
+        compute_us = compute["floor_us"].get(str(r.threads), {}).get(str(r.batch))
         if compute_us is not None:
             floors["compute"] = compute_us
-        nearer = min(floors, key=lambda kind: abs(r["p50_us"] - floors[kind]))
-        r.update(memory_floor_us=floors["memory"], nearer_floor=nearer, over_floor_us=r["p50_us"] - floors[nearer])
+        nearer = min(floors, key=lambda kind: abs(r.p50_us - floors[kind]))
+        r.memory_floor_us, r.nearer_floor, r.over_floor_us = floors["memory"], nearer, r.p50_us - floors[nearer]
     return {"bytes_per_call": "artifact file size (checkpoint parameters for torch-eager) + batch x "
                               f"{IMAGE_BYTES} B of images and logits",
             "read": f"np.bitwise_or.reduce over a uint64 array of that size, fastest of {READ_REPEATS}, one core",

@@ -1,4 +1,5 @@
-"""Measuring, read top to bottom: which (artifact, runtime) pairs run -> accuracy -> memory -> latency.
+"""Measuring on this machine (the cpu and cuda targets), read top to bottom: which (artifact,
+runtime) pairs run -> accuracy -> memory -> latency.
 
 Every pair goes through `measure_job`, the same code for torch-eager, TorchScript, ONNX
 Runtime, ExecuTorch and the CUDA runtimes. A pair that fails to verify, load or run becomes a
@@ -18,8 +19,8 @@ from common.errors import one_line
 from export.variant import Runner
 from export.verify import predict_all, within_budget
 from runtime import harness, peak_rss, runners
-from runtime.manifest import ArtifactError, Manifest, verified_path
-from runtime.rows import describe_artifact, make_row
+from runtime.manifest import ArtifactError, Manifest, loadable_path
+from runtime.report.rows import Row, describe_artifact
 
 STAT_KEYS = ("p50_us", "p90_us", "p99_us", "mean_us", "std_us", "trimmed_mean_us", "cv", "throughput")
 EAGER_FACTS = {"artifact": "checkpoint", "format": "pytorch", "backend": "cpu", "quantization": "none",
@@ -53,6 +54,15 @@ class Bench:
     # (runtime, artifact sha256) -> the accuracy pass's logits, filled by measure_job: the arm64
     # target's x86 side of its parity check (10k x 10 float32: 0.4 MB each)
     logits: dict = dataclasses.field(default_factory=dict)
+
+
+def bench_of(ctx, peak_rss: bool | None = None) -> Bench:
+    """The Bench of one report's context (runtime/targets/base.py Context)."""
+    cfg, ref = ctx.cfg, ctx.reference
+    return Bench(images=ref.images, labels=ref.labels, reference_top1=ref.top1, reference_accuracy=ref.accuracy,
+                 budget_pp=ctx.manifest.accuracy_budget_pp, method=ctx.method, batches=tuple(cfg.batches),
+                 threads=ctx.threads, accuracy_batch=cfg.accuracy_batch,
+                 peak_rss=cfg.peak_rss if peak_rss is None else peak_rss)
 
 
 def evaluate(runner, images: np.ndarray, labels: np.ndarray, reference_top1: np.ndarray,
@@ -89,12 +99,12 @@ def target_jobs(target: str, manifest: Manifest, checkpoint: Path,
             why = (f"export status {artifact.status}: {artifact.reason}" if artifact.status != "ok"
                    else f"no runtime for format {artifact.format!r}")
             if target == "cpu":  # one such row per artifact, not one per target
-                skipped.append(make_row(**facts, target=target, status="not measured", reason=why))
+                skipped.append(Row(**facts, target=target, status="not measured", reason=why))
             continue
         path, error = None, None
         if any(runners.unavailable(name) is None for name in names):  # hash the file once, if anything runs it
             try:
-                path = verified_path(manifest, artifact)
+                path = loadable_path(manifest, artifact)
             except ArtifactError as e:
                 error = str(e)
         pairs += [(name, facts, path, error, artifact.sha256) for name in names]
@@ -102,7 +112,7 @@ def target_jobs(target: str, manifest: Manifest, checkpoint: Path,
     for name, facts, path, error, sha256 in pairs:
         reason = runners.unavailable(name)
         if reason:
-            skipped.append(make_row(**facts, runtime=name, target=target, status="not measured", reason=reason))
+            skipped.append(Row(**facts, runtime=name, target=target, status="not measured", reason=reason))
         elif error:
             jobs.append(Job(name, target, facts, None, error=error, sha256=sha256))
         else:  # peak RSS is a host-memory figure: measured for cpu rows only
@@ -116,66 +126,62 @@ def _loader(runtime: str, path: Path) -> Callable[[int], Runner]:
 
 
 def failed(job: Job, reason: str, **values) -> dict:
-    return make_row(**job.facts, runtime=job.runtime, target=job.target, status="failed", reason=reason, **values)
+    return Row(**job.facts, runtime=job.runtime, target=job.target, status="failed", reason=reason, **values)
 
 
-def measure_job(job: Job, bench: Bench, bar: tqdm) -> tuple[list[dict], dict]:
-    """Rows of one (artifact, runtime): one per threads x batch. Also batch-1 samples (us) for plots."""
+def measure_job(job: Job, bench: Bench, bar: tqdm) -> list[Row]:
+    """Rows of one (artifact, runtime): one per threads x batch."""
     steps = len(bench.threads) * len(bench.batches)
     if job.error:
         bar.update(steps)
-        return [failed(job, job.error)], {}
+        return [failed(job, job.error)]
     bar.set_description(f"{job.runtime} {job.facts['artifact']}: accuracy")
     try:
         logits = predict_all(job.load(max(bench.threads)), bench.images, bench.accuracy_batch)
     except Exception as e:  # a runtime that cannot load or run is a failed row, not a crash
         bar.update(steps)
-        return [failed(job, f"load or run failed: {one_line(e)}")], {}
+        return [failed(job, f"load or run failed: {one_line(e)}")]
     if job.sha256 and job.target == "cpu":
         bench.logits[(job.runtime, job.sha256)] = logits
     checked = scores(logits, bench.labels, bench.reference_top1)
-    checked["within_budget"] = within_budget(checked["accuracy"], bench.reference_accuracy, bench.budget_pp)
+    checked.update(accuracy_images=len(bench.labels), accuracy_source="measured",
+                   within_budget=within_budget(checked["accuracy"], bench.reference_accuracy, bench.budget_pp))
     flags = [] if checked["within_budget"] else [
         f"over the accuracy budget: {checked['accuracy']:.4f} vs reference {bench.reference_accuracy:.4f} "
         f"- {bench.budget_pp} pp"]
     rss = _peak_rss(job, bench, flags)
-    rows, samples = [], {}
+    rows = []
     for threads in bench.threads:
         bar.set_description(f"{job.runtime} {job.facts['artifact']}: {threads} thread(s)")
-        thread_rows, thread_samples = measure_threads(job, bench, threads, {**checked, **rss},
-                                                      flags, bar)
-        rows += thread_rows
-        samples.update(thread_samples)
-    return rows, samples
+        rows += measure_threads(job, bench, threads, {**checked, **rss}, flags, bar)
+    return rows
 
 
 def measure_threads(job: Job, bench: Bench, threads: int, common: dict, flags: list[str],
-                    bar: tqdm) -> tuple[list[dict], dict]:
+                    bar: tqdm) -> list[Row]:
     """One fresh load at `threads`, then every batch size. The runner is dropped on return, which
     matters: ExecuTorch can only resize its process-wide threadpool while no program is loaded."""
     try:
         runner, load_ms = harness.load_timed(lambda: job.load(threads))
     except Exception as e:
         bar.update(len(bench.batches))
-        return [failed(job, f"load failed: {one_line(e)}", threads=threads)], {}
-    rows, samples = [], {}
+        return [failed(job, f"load failed: {one_line(e)}", threads=threads)]
+    rows = []
     for batch in bench.batches:
         x = np.ascontiguousarray(bench.images[:batch])
         try:
             first_ms = harness.first_call_ms(runner, x)
-            summary, ns = harness.measure(runner, x, bench.method)
+            summary, _ = harness.measure(runner, x, bench.method)
         except Exception as e:
             rows.append(failed(job, f"run failed: {one_line(e)}", threads=threads, batch=batch))
             bar.update(1)
             continue
         noisy = [f"noisy: CV {summary['cv']:.2f} > {bench.method.cv_warn}"] if summary["high_cv"] else []
-        rows.append(make_row(**job.facts, runtime=job.runtime, target=job.target, batch=batch, threads=threads,
-                             **common, load_ms=load_ms, first_ms=first_ms, timed_calls=summary["n"],
-                             flags=flags + noisy, **{k: summary[k] for k in STAT_KEYS}))
-        if batch == 1:
-            samples[(job.facts["artifact"], job.runtime, job.target, threads)] = ns / 1000.0
+        rows.append(Row(**job.facts, runtime=job.runtime, target=job.target, batch=batch, threads=threads,
+                        **common, load_ms=load_ms, first_ms=first_ms, timed_calls=int(summary["n"]),
+                        flags=flags + noisy, **{k: summary[k] for k in STAT_KEYS}))
         bar.update(1)
-    return rows, samples
+    return rows
 
 
 def _peak_rss(job: Job, bench: Bench, flags: list[str]) -> dict:
@@ -190,12 +196,10 @@ def _peak_rss(job: Job, bench: Bench, flags: list[str]) -> dict:
     return {"peak_rss_mb": got["peak_rss_mb"], "import_rss_mb": got["baseline_rss_mb"]}
 
 
-def run_jobs(jobs: list[Job], bench: Bench) -> tuple[list[dict], dict]:
-    rows, samples = [], {}
+def run_jobs(jobs: list[Job], bench: Bench) -> list[Row]:
+    rows = []
     total = len(jobs) * len(bench.threads) * len(bench.batches)
     with tqdm(total=total, unit="run", desc="measuring", mininterval=0.5) as bar:
         for job in jobs:
-            job_rows, job_samples = measure_job(job, bench, bar)
-            rows += job_rows
-            samples.update(job_samples)
-    return rows, samples
+            rows += measure_job(job, bench, bar)
+    return rows

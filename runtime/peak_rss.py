@@ -52,6 +52,7 @@ def measure_in_subprocess(runtime: str, path: Path, batch: int, timeout_s: float
     # The project may not be pip-installed: make its root importable in the child too.
     root = str(Path(__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    # subprocess.run kills the child on any exception: Ctrl-C, and SIGTERM (common.errors.run_cli raises it too)
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, env=env)
     if done.returncode != 0:
         tail = (done.stderr.strip().splitlines() or ["no output"])[-1]

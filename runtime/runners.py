@@ -17,12 +17,12 @@ import functools
 from pathlib import Path
 from typing import Callable
 
+import onnxruntime as ort
 import torch
 
 from export import executorch, onnx, torchscript, torchscript_lite
 from export.torchscript import TorchRunner
 from export.variant import Runner
-from runtime import cuda
 from runtime.manifest import Artifact
 from train.checkpoint import load_model
 
@@ -85,7 +85,13 @@ def runtimes_for(artifact: Artifact, target: str = "cpu") -> list[str]:
 
 def unavailable(runtime: str) -> str | None:
     """Why `runtime` cannot run on this machine, or None when it can."""
-    return cuda.unavailable(runtime) if RUNTIMES[runtime].target == "cuda" else None
+    if RUNTIMES[runtime].target != "cuda":
+        return None
+    if not torch.cuda.is_available():
+        return "no CUDA device"
+    if runtime.startswith("onnxruntime") and "CUDAExecutionProvider" not in ort.get_available_providers():
+        return "onnxruntime-gpu is not installed (CUDAExecutionProvider absent)"
+    return None
 
 
 def load(runtime: str, path: Path, threads: int | None) -> Runner:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,38 @@ def require(condition: bool, why: str) -> None:
         if IN_CI:
             pytest.fail(f"CI=true and {why}: .ci/run must install it")
         pytest.skip(why)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """make(size_bytes) -> a folder on a tmpfs of its own of that size: a real disk that fills up,
+    for the disk-full paths (ENOSPC from the kernel, not a mocked exception). Mounting needs root,
+    as CI runs; each mount is lazily unmounted after the test."""
+    mounts: list[Path] = []
+
+    def make(size_bytes: int, name: str = "disk") -> Path:
+        path = tmp_path / name
+        path.mkdir()
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_bytes}", "tmpfs", str(path)],
+                              capture_output=True, text=True, check=False)
+        require(done.returncode == 0, f"cannot mount a tmpfs for the disk-full tests ({done.stderr.strip()})")
+        mounts.append(path)
+        return path
+    yield make
+    for path in mounts:
+        subprocess.run(["umount", "--lazy", str(path)], check=False)
+
+
+def fill(folder: Path) -> Path:
+    """Write zeros into `folder` until its disk refuses: a full disk from here on."""
+    filler = folder / "filler"
+    with open(filler, "wb", buffering=0) as f:
+        try:
+            while True:
+                f.write(bytes(1 << 16))
+        except OSError:
+            pass
+    return filler
 
 
 @pytest.fixture(scope="session")

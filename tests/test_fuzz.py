@@ -1,8 +1,10 @@
-"""Fuzz: random, truncated and mutated checkpoints, manifests and device-results files given to the
-CLIs (their main(), in-process) must each end in exit 2 and one `error:` line, never a traceback.
+"""Fuzz: random, truncated and mutated checkpoints, manifests, device-results files, bench.json and
+.pte files given to the CLIs, the tools' included (their main(), in-process), must each end in
+exit 2 and one `error:` line, never a traceback.
 
-Seeded, so a failure reproduces; ~400 inputs in a few seconds. Every input is bad or leads to a
-missing file further on (no checkpoint, no data), so exit 2 is the only right answer for each.
+Seeded, so a failure reproduces; ~900 inputs in well under a minute. Every input is bad or leads to
+a missing file further on (no checkpoint, no data), so exit 2 is the only right answer for each;
+a .pte with a flipped weight byte is still readable and may also give its one JSON line.
 """
 from __future__ import annotations
 
@@ -144,8 +146,11 @@ def test_manifests(tmp_path, capsys):
 def test_device_results(tmp_path):
     """Each file is refused with one line, or gives rows the report's steps can use."""
     from common.errors import UserError
-    from runtime import device_results, report
     from runtime.manifest import read_manifest
+    from runtime.report import assemble
+    from runtime.report.recommend import recommend
+    from runtime.targets import TARGETS, device_results
+    from runtime.targets.base import Measured
     rng = random.Random(SEED)
     (tmp_path / "manifest.json").write_text(json.dumps(valid_manifest()))
     manifest = read_manifest(tmp_path / "manifest.json")
@@ -156,14 +161,14 @@ def test_device_results(tmp_path):
     for text in texts:
         (tmp_path / "android.json").write_bytes(text if isinstance(text, bytes) else text.encode())
         try:
-            rows, _ = device_results.device_rows("android", tmp_path, manifest)
+            rows, _ = device_results.device_rows("android", manifest, device_results.load("android", tmp_path))
         except UserError as e:
             assert "\n" not in str(e) and "android.json" in str(e)
             refused += 1
             continue
-        report.add_ratios(rows)
-        report.recommend(rows, {r["artifact"]: True for r in rows})
-        report.problems(rows)
+        assemble.add_ratios(rows, {"android": None})
+        recommend(TARGETS["android"], Measured(rows=rows), None, manifest, 0.98)
+        assemble.problems(rows)
     assert refused > len(texts) // 2  # most mutations break the schema; the rest must still work
 
 
@@ -177,3 +182,84 @@ def test_manifests_through_embed(tmp_path, capsys):
                               "--assets-dir", str(tmp_path / "assets"), "--web-dir", str(tmp_path / "web")])
         one_error_line(capsys, code)
     assert not (tmp_path / "assets").exists() and not (tmp_path / "web").exists()
+
+
+# --- the tools: tools.bench --reuse, tools.probe and tools.pte_info ---
+
+def valid_bench_json() -> dict:
+    return {"machine": {}, "reused": False,
+            "models": {"mlp": {"stages": {"train": [0, 41.5], "export": [0, 90.25]}}},
+            "checks": [{"target": "t", "value": 1.0, "limit": "<= 2", "ok": True, "detail": ""}]}
+
+
+def bench_reuse(tmp_path: Path, bench_text: bytes, manifest_text: bytes) -> list[str]:
+    """A folder as `--reuse` reads it; its checkpoint is empty, so an input that passes still ends in
+    exit 2 (before `python -m runtime` would run)."""
+    (tmp_path / "checkpoints").mkdir(exist_ok=True)
+    (tmp_path / "checkpoints" / "mlp.pt").write_bytes(b"")
+    (tmp_path / "artifacts").mkdir(exist_ok=True)
+    (tmp_path / "artifacts" / "manifest.json").write_bytes(manifest_text)
+    (tmp_path / "bench.json").write_bytes(bench_text)
+    return ["--reuse", "--out-dir", str(tmp_path)]
+
+
+def test_bench_reuse(tmp_path, capsys):
+    from tools.bench import main
+    rng = random.Random(SEED + 2)
+    manifest = json.dumps(valid_manifest()).encode()
+    benches = [json.dumps(d).encode() for d in mutations(valid_bench_json(), rng, 60)]
+    benches += list(damaged_texts(json.dumps(valid_bench_json()), rng, 30))
+    manifests = [json.dumps(d).encode() for d in mutations(valid_manifest(), rng, 60)]
+    manifests += list(damaged_texts(manifest.decode(), rng, 30))
+    bench = json.dumps(valid_bench_json()).encode()
+    for bench_text, manifest_text in [(b, manifest) for b in benches] + [(bench, m) for m in manifests]:
+        one_error_line(capsys, run_cli(main, bench_reuse(tmp_path, bench_text, manifest_text)))
+    assert not (tmp_path / "reports").exists()  # every input was refused before the report ran
+
+
+def test_probe_manifests(tmp_path, capsys):
+    from tools.probe import main
+    rng = random.Random(SEED + 3)
+    texts = [json.dumps(d).encode() for d in mutations(valid_manifest(), rng, 60)]
+    texts += list(damaged_texts(json.dumps(valid_manifest()), rng, 30)) + [json.dumps(valid_manifest()).encode()]
+    for text in texts:
+        (tmp_path / "manifest.json").write_bytes(text)
+        one_error_line(capsys, run_cli(main, ["--manifest", str(tmp_path / "manifest.json"),
+                                              "--checkpoint", str(tmp_path / "absent.pt")]))
+
+
+def tiny_pte(tmp_path: Path) -> bytes:
+    from export import executorch
+    from export.variant import Variant
+    model = MLP.from_config(MLPConfig(784, 4, 10)).eval()
+    executorch.build(model, Variant("executorch", "xnnpack"), torch.zeros(2, 1, 28, 28), tmp_path / "tiny.pte")
+    return (tmp_path / "tiny.pte").read_bytes()
+
+
+def test_pte_files(tmp_path, capsys):
+    """Truncated, random and byte-flipped .pte files: one `error:` line, or (a flip in the weights
+    leaves it readable) one JSON line; never a traceback."""
+    from tools.pte_info import main
+    rng = random.Random(SEED + 4)
+    whole = tiny_pte(tmp_path)
+    capsys.readouterr()  # what exporting it logged
+    inputs = [whole[:rng.randrange(len(whole))] for _ in range(20)]
+    inputs += [bytes(rng.randrange(256) for _ in range(rng.randrange(1, 400))) for _ in range(10)]
+    for _ in range(20):
+        flipped = bytearray(whole)
+        flipped[rng.randrange(len(flipped))] ^= 1 << rng.randrange(8)
+        inputs.append(bytes(flipped))
+    path = tmp_path / "damaged.pte"
+    readable = 0
+    for data in inputs + [b""]:
+        path.write_bytes(data)
+        code = run_cli(main, [str(path)])
+        if code == 0:
+            out = capsys.readouterr().out
+            assert out.count("\n") == 1 and json.loads(out)["file"] == "damaged.pte"
+            readable += 1
+        else:
+            one_error_line(capsys, code)
+    assert readable < len(inputs) // 2
+    for absent in (tmp_path / "absent.pte", tmp_path):
+        one_error_line(capsys, run_cli(main, [str(absent)]))

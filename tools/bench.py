@@ -34,9 +34,11 @@ from pathlib import Path
 from typing import Callable
 
 from common.config import add_config_flags, config_from_args, option
-from common.errors import UserError, run_cli
+from common.errors import UserError, one_line, run_cli
 from common.files import atomic_write_json, ensure_writable_dir
+from export import manifest as export_manifest
 from export.verify import SIZE_INT8, SIZE_STRUCTURED_INT8
+from train import checkpoint
 
 STAGE_SECONDS = 180.0
 TRAIN_ACCURACY = 0.98
@@ -108,7 +110,8 @@ def cpu_ratio_check(run: Run) -> list[dict]:
 
 def runner_overhead_checks(run: Run) -> list[dict]:
     out = []
-    for runtime, o in (run.report.get("runner_overhead") or {}).items():
+    cpu = (run.report.get("targets") or {}).get("cpu") or {}
+    for runtime, o in (cpu.get("runner_overhead") or {}).items():
         value = o.get("overhead_us")
         detail = o.get("error") or f"{o['runner_p50_us']:.2f} vs {o['raw_p50_us']:.2f} us ({o['artifact']})"
         out.append(check(f"runner overhead us, {runtime}", value, round(o.get("bound_us", 1.0), 3), "<=", detail))
@@ -172,42 +175,86 @@ MODEL_CHECKS: dict[str, list[Callable[[Run], list[dict]]]] = {"mlp": CHECKS, "cn
 
 
 def timed(cmd: list[str]) -> tuple[int, float]:
-    """Run a stage as the user would, in a fresh interpreter; (exit code, wall seconds)."""
+    """Run a stage as the user would, in a fresh interpreter; (exit code, wall seconds). Ctrl-C or
+    SIGTERM here (run_cli raises KeyboardInterrupt for both) ends the stage too, and waits for its
+    own cleanup (SIGTERM: its unfinished run folder removed)."""
     print("$ " + " ".join(cmd), flush=True)
     start = time.perf_counter()
-    code = subprocess.run(cmd).returncode
+    with subprocess.Popen(cmd) as stage:
+        try:
+            code = stage.wait()
+        except BaseException:
+            stage.terminate()
+            stage.wait()
+            raise
     return code, time.perf_counter() - start
 
 
-def read_json(path: Path) -> dict:
-    return json.loads(path.read_text()) if path.exists() else {}
+def read_json(path: Path, fix: str) -> dict:
+    """The JSON object in `path`, {} when there is none; anything else is one UserError naming `fix`."""
+    if not path.exists():
+        return {}
+    try:
+        doc = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError) as e:  # ValueError: bad JSON, bad UTF-8
+        raise UserError(f"{path} cannot be read as JSON ({one_line(e)[:120]}); {fix}") from None
+    if not isinstance(doc, dict):
+        raise UserError(f"{path} holds a JSON {type(doc).__name__}, not an object; {fix}")
+    return doc
 
 
-def run_stages(out: Path, data: list[str], reuse: bool, model: str = "mlp",
-               earlier: dict | None = None) -> Run:
-    """Train `model`, export and report in fresh interpreters; with `reuse`, only the report, on the
-    checkpoint and artifacts an earlier run left in `out` (its train and export results are read back
-    from that run's bench.json stages, `earlier`)."""
+NOT_TIMED = {"train": [0, None], "export": [0, None]}
+
+
+def earlier_stages(bench_json: Path, model: str) -> tuple[tuple[int, float | None], tuple[int, float | None]]:
+    """The train and export (exit code, wall seconds) an earlier run recorded for `model` in bench.json
+    (models.<model>.stages); outputs placed in the folder by other means have no timings: their
+    wall-time checks then fail as not timed."""
+    fix = "delete it and run without --reuse"
+    models = read_json(bench_json, fix).get("models", {})
+    entry = models.get(model, {}) if isinstance(models, dict) else None
+    stages = entry.get("stages", NOT_TIMED) if isinstance(entry, dict) else None
+    pairs = [stages.get(k) if isinstance(stages, dict) else None for k in ("train", "export")]
+    for pair in pairs:
+        if not (isinstance(pair, list) and len(pair) == 2 and type(pair[0]) is int
+                and (pair[1] is None or type(pair[1]) in (int, float))):
+            raise UserError(f"{bench_json} has no valid models.{model}.stages.train and .export "
+                            f"([exit code, seconds]); {fix}")
+    return tuple(pairs[0]), tuple(pairs[1])
+
+
+def check_reuse(out: Path, model: str, bench_json: Path) -> tuple[tuple, tuple]:
+    """--reuse's inputs for `model` in its folder `out`, each checked before any report runs: its
+    bench.json stages, the manifest, the checkpoint."""
+    ckpt, manifest = out / "checkpoints" / f"{model}.pt", out / "artifacts" / "manifest.json"
+    stages = earlier_stages(bench_json, model)
+    if not ckpt.exists() or not manifest.exists():
+        raise UserError(f"--reuse needs {ckpt} and {manifest} from an earlier run; run without --reuse first")
+    export_manifest.read(manifest)
+    checkpoint.load(ckpt)
+    return stages
+
+
+def run_stages(out: Path, data: list[str], model: str = "mlp", earlier: tuple[tuple, tuple] | None = None) -> Run:
+    """Train `model`, export and report in fresh interpreters; with `earlier` (--reuse: the train and
+    export results check_reuse read back from bench.json), only the report, on the checkpoint and
+    artifacts an earlier run left in `out`."""
     py = sys.executable
     ckpt_dir, artifacts, reports = out / "checkpoints", out / "artifacts", out / "reports"
     ckpt = ckpt_dir / f"{model}.pt"
-    if reuse:
-        if not ckpt.exists() or not (artifacts / "manifest.json").exists():
-            raise UserError(f"--reuse needs {ckpt} and {artifacts / 'manifest.json'} from an earlier run; "
-                            f"run without --reuse first")
-        # Outputs placed there by other means have no timings: their wall-time checks then fail as not timed.
-        earlier = earlier or {"train": [0, None], "export": [0, None]}
-        train, export = tuple(earlier["train"]), tuple(earlier["export"])
+    if earlier:
+        train, export = earlier
     else:
         train = timed([py, "-m", "train", "--model", model, "--out-dir", str(ckpt_dir), "--resume", "false", *data])
         export = timed([py, "-m", "export", "--checkpoint", str(ckpt),
                         "--out-dir", str(artifacts), "--keep-runs", "1", *data])
-    metrics = read_json(ckpt_dir / f"{model}.metrics.json") if train[0] == 0 else {}
+    fix = "rerun without --reuse"
+    metrics = read_json(ckpt_dir / f"{model}.metrics.json", fix) if train[0] == 0 else {}
     code, _ = timed([py, "-m", "runtime", "--manifest", str(artifacts / "manifest.json"),
                      "--checkpoint", str(ckpt), "--out-dir", str(reports),
                      "--targets", "cpu", "--batches", "1", "--threads", "1", "--peak-rss", "false", *data])
-    return Run(train, export, code, metrics, read_json(artifacts / "manifest.json"),
-               read_json(reports / "latency_report.json"))
+    manifest = export_manifest.read(artifacts / "manifest.json") if (artifacts / "manifest.json").exists() else {}
+    return Run(train, export, code, metrics, manifest, read_json(reports / "latency_report.json", fix))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -233,11 +280,11 @@ def main(argv: list[str] | None = None) -> int:
     cfg = config_from_args(BenchConfig, "bench", parser.parse_args(argv))
     out = ensure_writable_dir(cfg.out_dir, "benchmark")
     data = ["--data-dir", cfg.data_dir] if cfg.data_dir else []
-    earlier = read_json(out / "bench.json").get("models") or {}
+    folders = {m: out if m == "mlp" else out / m for m in cfg.models}
+    earlier = {m: check_reuse(folders[m], m, out / "bench.json") for m in cfg.models} if cfg.reuse else {}
     runs, checks = {}, []
     for model in cfg.models:
-        runs[model] = run_stages(out if model == "mlp" else out / model, data, cfg.reuse, model,
-                                 (earlier.get(model) or {}).get("stages"))
+        runs[model] = run_stages(folders[model], data, model, earlier.get(model))
         checks += [c for make in MODEL_CHECKS[model] for c in make(runs[model])]
     machine = next(iter(runs.values())).report.get("environment", {})
     atomic_write_json(out / "bench.json", {

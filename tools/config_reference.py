@@ -5,10 +5,12 @@ The README's "Config reference" section is this output; tests/test_readme.py kee
 """
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
 from common.config import reference_table
+from common.errors import run_cli
 from common.files import atomic_write
 from export.config import ExportConfig
 from runtime.android import AndroidConfig
@@ -35,8 +37,15 @@ def write_readme(path: Path = README) -> None:
         f.write(text.replace(readme_section(text), reference(), 1))
 
 
-if __name__ == "__main__":
-    if sys.argv[1:] == ["--write"]:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.config_reference", description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="replace README.md's config reference in place")
+    if parser.parse_args(argv).write:
         write_readme()
     else:
         print(reference(), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main))

@@ -21,8 +21,8 @@ import numpy as np  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 import torch  # noqa: E402
 
-from common.config import add_config_flags, config_from_args, option  # noqa: E402
-from common.errors import run_cli  # noqa: E402
+from common.config import add_config_flags, check_fields, config_from_args, option  # noqa: E402
+from common.errors import UserError, run_cli  # noqa: E402
 from export import onnx  # noqa: E402
 from export.variant import check_input  # noqa: E402
 from runtime import harness, runners  # noqa: E402
@@ -55,10 +55,21 @@ def ort_run(path: Path, options: ort.SessionOptions) -> Call:
     return Call(lambda x: session.run(["logits"], {"input": check_input(x)})[0])
 
 
-def candidates(manifest_path: Path, checkpoint: Path) -> dict[str, object]:
+NEEDED = ("mlp_torchscript_fp32", "mlp_onnx_fp32", "mlp_onnx_int8-dynamic", "mlp_onnx_fp32_structured")
+
+
+def ok_artifacts(manifest_path: Path) -> dict[str, Path]:
+    """name -> verified file of every ok artifact; the ones every probe times must be among them."""
     manifest = read_manifest(manifest_path)
     path = {a.name: verified_path(manifest, a) for a in manifest.artifacts if a.status == "ok"}
-    model, _ = load_model(checkpoint)
+    missing = [n for n in NEEDED if n not in path]
+    if missing:
+        raise UserError(f"manifest {manifest_path} has no ok {missing}; the probe needs a default export "
+                        f"(python -m export) with these artifacts")
+    return path
+
+
+def candidates(path: dict[str, Path], model) -> dict[str, object]:
     no_spin = onnx.session_options(1)
     no_spin.add_session_config_entry("session.intra_op.allow_spinning", "0")
     basic = onnx.session_options(1)
@@ -94,13 +105,13 @@ def candidates(manifest_path: Path, checkpoint: Path) -> dict[str, object]:
 class ProbeConfig:
     manifest: Path = option(Path("artifacts/manifest.json"), "manifest.json of the export whose artifacts are probed")
     checkpoint: Path = option(Path("checkpoints/mlp.pt"), "trained checkpoint: torch-eager and the numpy forward")
-    rounds: int = option(3, "interleaved rounds; the table shows each candidate's median ratio over them")
-    iterations: int = option(1000, "timed calls per candidate per round, after 100 warm-up calls")
+    rounds: int = option(3, "interleaved rounds; the table shows each candidate's median ratio over them",
+                         low=1, high=1000)
+    iterations: int = option(1000, "timed calls per candidate per round, after 100 warm-up calls", low=1,
+                             high=10_000_000)
 
     def __post_init__(self) -> None:
-        for name in ("rounds", "iterations"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
+        check_fields(self)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,8 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     cfg = config_from_args(ProbeConfig, "probe", parser.parse_args(argv))
     torch.set_num_threads(1)
     method = harness.Method(warmup=100, iterations=cfg.iterations, min_seconds=0, min_calls=2, cv_warn=1e9)
+    path = ok_artifacts(cfg.manifest)  # before any timing: a bad manifest is one line
+    model, _ = load_model(cfg.checkpoint)
     eager = runners.load("torch-eager", cfg.checkpoint, 1)
-    others = candidates(cfg.manifest, cfg.checkpoint)
+    others = candidates(path, model)
     x = np.zeros((1, 1, 28, 28), np.float32)
     ratios: dict[str, list[float]] = {name: [] for name in others}
     eager_p50 = []

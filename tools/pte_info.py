@@ -10,17 +10,33 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 from pathlib import Path
 
 from common.errors import UserError, run_cli
 
 
 def describe(path: Path) -> dict:
-    from executorch.exir._serialize._program import deserialize_pte_binary  # heavy: only when asked
-
-    data = Path(path).read_bytes()
+    path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{path} is a folder; pass the .pte files in it (e.g. {path}/*.pte)")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"{path} not found; pass an existing .pte file (python -m export writes them)") from None
+    except OSError as e:
+        raise UserError(f"{path} cannot be read ({e.strerror}); fix its permissions") from None
     if len(data) < 8:
         raise UserError(f"{path} is {len(data)} bytes, not a .pte file; re-export it")
+    # Heavy, so only for a real file. Importing it logs torch's notice that torchao registers an Enum
+    # the old way: a line about our dependencies, not the user's file, so it is kept off stderr.
+    pytree_log = logging.getLogger("torch.utils._pytree")
+    level = pytree_log.level
+    pytree_log.setLevel(logging.ERROR)
+    try:
+        from executorch.exir._serialize._program import deserialize_pte_binary
+    finally:
+        pytree_log.setLevel(level)
     try:
         program = deserialize_pte_binary(data).program
     except Exception as e:  # the flatbuffer reader raises many kinds; all mean "not a readable .pte"

@@ -22,4 +22,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    sys.exit(run_cli(main, interrupted="every finished epoch is saved in the resume file; run the same command "
+                                       "again to resume"))

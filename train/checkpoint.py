@@ -12,6 +12,7 @@ load() reads them as the same record with name "mlp".
 """
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,7 @@ import torch
 from torch import nn
 
 from common.errors import UserError, one_line
-from common.files import atomic_path
-
+from common.files import atomic_write
 from train import data, model_spec
 from train.model_spec import ModelSpec
 
@@ -30,8 +30,13 @@ REQUIRED = ("format", "state_dict", "model", "train", "dataset", "metrics")
 
 
 def save(obj: dict[str, Any], path: Path) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+    """Serialize in memory, then write through Python: torch's own file writer drops the errno of
+    a failed write (a full disk reads "unexpected pos"), Python's raises OSError(ENOSPC) that every
+    stage turns into one line. The cost is one copy of the checkpoint in memory (~10 MB here)."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    with atomic_write(path) as f:
+        f.write(buffer.getbuffer())
 
 
 def load_raw(path: Path, what: str = "checkpoint") -> dict[str, Any]:

@@ -30,6 +30,15 @@ class DatasetSpec:
     def folder(self) -> str:
         return self.tv_class.__name__
 
+    @property
+    def offline_files(self) -> tuple[tuple[str, str], ...]:
+        """(name, md5) of the files torchvision's download step finds in raw/ instead of downloading:
+        the four .gz files of most sets; EMNIST's one gzip.zip (its class keeps `url` and `md5`, and
+        the `resources` it inherits from MNIST name MNIST's files, which it never reads)."""
+        if hasattr(self.tv_class, "url"):
+            return ((self.tv_class.url.rpartition("/")[2], self.tv_class.md5),)
+        return tuple((url.rpartition("/")[2], md5) for url, md5 in self.tv_class.resources)
+
     def transform(self) -> transforms.Compose:
         """The per-image transform, exactly the reference recipe's: ToTensor then Normalize."""
         return transforms.Compose([transforms.ToTensor(), transforms.Normalize((self.mean,), (self.std,))])
@@ -54,9 +63,7 @@ def get_spec(name: str) -> DatasetSpec:
 def check_raw_files(spec: DatasetSpec, data_dir: Path) -> None:
     """Verify the .gz files that are present; name missing or corrupt ones with the fix."""
     raw = data_dir / spec.folder / "raw"
-    resources = getattr(spec.tv_class, "resources", [])
-    for url, md5 in resources:
-        name = url.rpartition("/")[2]
+    for name, md5 in spec.offline_files:
         gz = raw / name
         if gz.exists() and hashlib.md5(gz.read_bytes()).hexdigest() != md5:
             raise UserError(f"{gz} is corrupt (md5 differs from torchvision's {md5}); "
@@ -67,7 +74,7 @@ def load_split(spec: DatasetSpec, data_dir: Path, train: bool) -> datasets.Visio
     """torchvision's dataset, extracted from local .gz files (or downloaded where there is network)."""
     check_raw_files(spec, data_dir)
     raw = data_dir / spec.folder / "raw"
-    names = [url.rpartition("/")[2] for url, _ in getattr(spec.tv_class, "resources", [])]
+    names = [name for name, _ in spec.offline_files]
     try:
         return spec.tv_class(str(data_dir), train=train, download=True, transform=spec.transform(),
                              **dict(spec.tv_kwargs))
@@ -75,8 +82,8 @@ def load_split(spec: DatasetSpec, data_dir: Path, train: bool) -> datasets.Visio
         missing = [n for n in names if not (raw / n).exists() and not (raw / n.removesuffix(".gz")).exists()]
         if missing:
             raise UserError(f"{spec.name} files missing from {raw}: {missing}, and downloading them failed; "
-                            f"copy the official .gz files there (e.g. cp ../shared/data/mnist/*.gz {raw}/) "
-                            f"or run with network access") from None
+                            f"copy those official files of {spec.name} there (for mnist `make data` copies them "
+                            f"from MNIST_GZ_DIR) or run with network access") from None
         first = str(e).strip().splitlines()[0][:120] if str(e).strip() else type(e).__name__
         raise UserError(f"cannot read the {spec.name} files in {raw} ({first}); delete the extracted "
                         f"(non-.gz) files there so they are re-extracted from the official .gz files") from None

@@ -1,7 +1,9 @@
 """Training, read top to bottom: model -> data -> epochs (resumable) -> best epoch -> test once -> save."""
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import time
 from typing import Any
 
@@ -10,8 +12,8 @@ from torch import nn
 from tqdm import tqdm
 
 from common.config import as_dict
-from common.errors import UserError
-from common.files import atomic_write_json, ensure_writable_dir
+from common.errors import UserError, disk_full, one_line
+from common.files import atomic_write_json, check_free_space, ensure_writable_dir
 from train import checkpoint, data
 from train.config import TrainConfig
 from train.model_spec import ModelSpec, build, check_exportable
@@ -42,7 +44,7 @@ def train_one_epoch(model: nn.Module, loader, optimizer, loss_fn, device, desc: 
     loss_sum = 0.0
     start = time.perf_counter()
     bar = tqdm(loader, desc=desc, unit="batch", leave=False, mininterval=0.5)
-    for x, y in bar:
+    for i, (x, y) in enumerate(bar, 1):
         x, y = x.to(device), y.to(device)
         logits = model(x)
         loss = loss_fn(logits, y)
@@ -50,7 +52,10 @@ def train_one_epoch(model: nn.Module, loader, optimizer, loss_fn, device, desc: 
         loss.backward()
         optimizer.step()
         # .item() is a host sync on CUDA; once a batch is cheap next to the step itself.
-        loss_sum += loss.item() * len(y)
+        value = loss.item()
+        if not math.isfinite(value):  # the weights are NaN or inf from here on: nothing to save
+            raise FloatingPointError(f"loss {value} at batch {i}")
+        loss_sum += value * len(y)
         correct += (logits.argmax(1) == y).sum().item()
         seen += len(y)
         bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}",
@@ -86,6 +91,7 @@ def fit(cfg: TrainConfig) -> dict[str, Any]:
         train_set = torch.utils.data.TensorDataset(*(t[:cfg.train_samples] for t in train_set.tensors))
 
     model = model.to(device)
+    check_free_space(cfg.out_dir, disk_needed(model), "training")
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     # Stepped once per epoch; T_max = epochs, so the last epoch trains at a small lr.
     scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
@@ -100,7 +106,11 @@ def fit(cfg: TrainConfig) -> dict[str, Any]:
     loss_fn = nn.CrossEntropyLoss()
     for epoch in range(state["epoch"] + 1, epochs + 1):
         start = time.perf_counter()
-        stats = train_one_epoch(model, loader, optimizer, loss_fn, device, f"epoch {epoch}/{epochs}")
+        try:
+            stats = train_one_epoch(model, loader, optimizer, loss_fn, device, f"epoch {epoch}/{epochs}")
+        except FloatingPointError as e:
+            raise UserError(f"training diverged in epoch {epoch} ({e}) at learning rate {cfg.lr:g}; no weights of "
+                            f"this epoch are saved: lower --lr (the reference recipe's is 1e-3)") from None
         scheduler.step()
         val_acc = evaluate(model, val_set, device)
         state["seconds"] += time.perf_counter() - start
@@ -111,7 +121,9 @@ def fit(cfg: TrainConfig) -> dict[str, Any]:
         state["epoch"] = epoch
         print(f"epoch {epoch:3d}  loss {stats['loss']:.4f}  train_acc {stats['train_accuracy']:.4f}  "
               f"val_acc {val_acc:.4f}  {stats['samples_per_s']:.0f} samples/s", flush=True)
-        _save_resume(cfg, fp, model, optimizer, scheduler, shuffle, state)
+        kept = f"the resume file keeps epoch {epoch - 1}" if epoch > 1 else "no epoch is saved"
+        with _disk_full_is_one_line(cfg.resume_path, f"epoch {epoch} is not saved and {kept}"):
+            _save_resume(cfg, fp, model, optimizer, scheduler, shuffle, state)
 
     model.load_state_dict(state["best_state"])
     test_acc = evaluate(model, test_set, device)  # the one and only look at the test set
@@ -122,10 +134,31 @@ def fit(cfg: TrainConfig) -> dict[str, Any]:
             "train": {**as_dict(cfg), "epochs": epochs}, "metrics": metrics,
             "dataset": {"name": spec.name, "classes": list(spec.classes), "mean": [spec.mean], "std": [spec.std],
                         "input_shape": [1, 28, 28], "files": files}}
-    checkpoint.save(ckpt, cfg.checkpoint_path)
-    atomic_write_json(cfg.metrics_path, metrics)
+    with _disk_full_is_one_line(cfg.checkpoint_path, f"the resume file keeps all {epochs} epochs"):
+        checkpoint.save(ckpt, cfg.checkpoint_path)
+        atomic_write_json(cfg.metrics_path, metrics)
     cfg.resume_path.unlink(missing_ok=True)
     return metrics
+
+
+def disk_needed(model: nn.Module) -> int:
+    """Bytes training writes at most: the resume file (weights, Adam's two moments, the best epoch's
+    copy: 4x the weights) twice while its new copy is renamed over the old, the checkpoint, 1 MiB
+    for the metrics, history and file headers."""
+    weights = sum(p.numel() * p.element_size() for p in model.parameters())
+    return 9 * weights + 2**20
+
+
+@contextlib.contextmanager
+def _disk_full_is_one_line(path, kept: str):
+    """A full disk while writing `path`: one line saying what is kept (atomic writes leave the old file whole)."""
+    try:
+        yield
+    except Exception as e:
+        if not disk_full(e):
+            raise
+        raise UserError(f"the disk refused writing {path} ({one_line(e)}); {kept}: free space and rerun the "
+                        f"same command to resume") from None
 
 
 def _save_resume(cfg, fp, model, optimizer, scheduler, shuffle, state) -> None:

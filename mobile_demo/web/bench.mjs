@@ -11,12 +11,12 @@
 //        and predicted, for tests/mobile_demo/test_web.py to compare with Python.
 // The page is served from this folder on 127.0.0.1 (random free port) with COOP/COEP headers:
 // cross-origin isolation gives performance.now() 5 us resolution instead of 100 us.
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { readFile, writeFile, rename, mkdtemp, rm, mkdir } from 'node:fs/promises';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
-import { chromium } from 'playwright-core';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.json': 'application/json',
@@ -37,6 +37,17 @@ function parseArgs(argv) {
   if (!(opts.warmup >= 0 && opts.iterations >= 1)) fail('need --warmup >= 0 and --iterations >= 1');
   if (mode === 'draw' && (!opts.image || !opts.out)) fail('draw needs --image FILE.json and --out FILE.json');
   return opts;
+}
+
+// The page and this script need the npm packages `make web` installs (npm ci); without them, one
+// line naming the fix instead of Node's stack for a failed import.
+async function loadChromium() {
+  for (const pkg of ['playwright-core', 'onnxruntime-web']) {
+    if (!existsSync(join(HERE, 'node_modules', pkg, 'package.json'))) {
+      fail(`${pkg} is not installed in ${join(HERE, 'node_modules')}; run \`make web\` (npm ci --prefix mobile_demo/web)`);
+    }
+  }
+  return (await import('playwright-core')).chromium;
 }
 
 function fail(msg) {
@@ -107,6 +118,7 @@ async function drawImage(page, pixels) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  const chromium = await loadChromium();
   const server = await serve(opts.models);
   const base = `http://127.0.0.1:${server.address().port}/index.html`;
   const profile = await mkdtemp(join(os.tmpdir(), 'mnist-web-chromium-'));  // fresh --user-data-dir
@@ -137,7 +149,12 @@ async function main() {
       for (const name of artifacts) {
         predictions.push(await page.evaluate(async (n) => { window.demo.select(n); return window.demo.predict(); }, name));
       }
-      await writeAtomic(opts.out, JSON.stringify({ browser: `Chromium ${version}`, strokes, drawing, predictions }) + '\n');
+      // What each artifact's load measured, and the first_ms a benchmark of this page reports for it.
+      const loaded = await page.evaluate(() => window.demo.state.runners.filter((r) => r.status === 'ok')
+        .map((r) => ({ artifact: r.artifact, load_ms: r.load_ms, first_ms: r.first_ms })));
+      const benchFirstMs = await page.evaluate(async () => (await window.demo.bench(1, 2)).results.map((r) => r.first_ms));
+      await writeAtomic(opts.out, JSON.stringify({ browser: `Chromium ${version}`, strokes, drawing, predictions,
+                                                   loaded, bench_first_ms: benchFirstMs }) + '\n');
     }
   } finally {
     if (context) await context.close();

@@ -1,4 +1,4 @@
-// The protocol both aarch64 runners speak (pte_runner.cpp, ort_runner.cpp); runtime/arm64_runs.py
+// The protocol both aarch64 runners speak (pte_runner.cpp, ort_runner.cpp); runtime/targets/arm64_runs.py
 // is the other side.
 //
 //   RUNNER IMAGES.f32 BATCH COUNT_BATCHES REPEATS [MODEL LOGITS.f32 ...]

@@ -9,6 +9,7 @@
 #   ort/      onnxruntime_c_api.h (the wheels ship ORT's library, not its header) and lib/, the
 #             aarch64 libonnxruntime.so.1 the runner links
 #   bin/      pte_runner and ort_runner (aarch64), insn_count.so (the host qemu's counting plugin)
+#   ready     written last: what was set up (runtime/targets/arm64_setup.py); absent after a failure
 # A step whose output exists is skipped; new versions in .venv re-fetch the wheels.
 #
 # usage: native/arm64/setup.sh PYTHON CACHE_DIR
@@ -19,6 +20,8 @@ SRC=$(cd "$(dirname "$0")" && pwd)
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd)
+# The ready marker says the set-up below finished: gone until it has (written as the last step).
+rm -f "$CACHE/ready"
 
 bash "$SRC/../../tools/ensure_packages.sh" qemu-user=qemu-aarch64 debootstrap=debootstrap \
   g++-aarch64-linux-gnu=aarch64-linux-gnu-g++ gcc=gcc
@@ -33,11 +36,11 @@ if [[ ! -e "$CACHE/rootfs/lib/ld-linux-aarch64.so.1" ]]; then
     bookworm "$CACHE/rootfs.tmp" "$MIRROR" > "$CACHE/debootstrap.log"
   for deb in "$CACHE"/rootfs.tmp/var/cache/apt/archives/*.deb; do dpkg-deb -x "$deb" "$CACHE/rootfs.tmp"; done
   rm -rf "$CACHE"/rootfs.tmp/var/cache/apt/archives/*.deb "$CACHE/rootfs.tmp/debootstrap"
-  # qemu-user 7.2 shows the guest the host's x86 /proc/cpuinfo, and onnxruntime's cpuinfo crashes
-  # parsing it. qemu -L looks a path up under the prefix first, so this file is what the guest reads.
-  cp "$SRC/cpuinfo" "$CACHE/rootfs.tmp/proc/cpuinfo"
   mv "$CACHE/rootfs.tmp" "$CACHE/rootfs"
 fi
+# qemu-user 7.2 shows the guest the host's x86 /proc/cpuinfo, and onnxruntime's cpuinfo crashes
+# parsing it. qemu -L looks a path up under the prefix first, so this file is what the guest reads.
+cp "$SRC/cpuinfo" "$CACHE/rootfs/proc/cpuinfo"
 
 # 2. The aarch64 wheels of exactly the versions the x86 side runs.
 VERSIONS=$("$PY" -c "import importlib.metadata as m; print(' '.join(f'{p}=={m.version(p)}' for p in ('executorch', 'onnxruntime')))")
@@ -114,4 +117,6 @@ if newer "$CACHE/bin/insn_count.so" "$SRC/insn_count.c" "$SRC/markers.h"; then
   gcc -std=c11 -O2 -Wall -Wextra -shared -fPIC -I"$SRC" "$SRC/insn_count.c" -o "$CACHE/bin/insn_count.so.tmp"
   mv "$CACHE/bin/insn_count.so.tmp" "$CACHE/bin/insn_count.so"
 fi
-touch "$CACHE/ready"
+# 5. The ready marker, last: the versions, the qemu and the sha256 of every file built and of the
+#    sources, which the report checks before it uses the set-up (runtime/targets/arm64_setup.py).
+"$PY" -P "$SRC/../../runtime/targets/arm64_setup.py" write "$CACHE"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 
 import pytest
 
@@ -107,7 +108,7 @@ def test_threads_have_an_upper_bound_with_one_message(tmp_path, section, field):
     from runtime.config import RuntimeConfig
     cls = {"runtime": RuntimeConfig, "export": ExportConfig}[section]
     value = "[100000]" if section == "runtime" else "100000"
-    with pytest.raises(UserError, match=r"threads .*must be between \d and \d+ .* got 100000") as from_file:
+    with pytest.raises(UserError, match=r"threads must be between \d and \d+, got 100000") as from_file:
         file_config(tmp_path, f"[{section}]\n{field} = {value}\n", cls, section)
     with pytest.raises(UserError) as from_flag:
         config_from_args(cls, section, parse_for(cls, ["--threads", "100000"]))
@@ -129,3 +130,51 @@ def test_a_flags_only_parser_has_no_config_flag_and_reads_no_file(tmp_path, monk
     assert config_from_args(TrainConfig, "train", parser.parse_args(["--epochs", "2"])).epochs == 2
     with pytest.raises(SystemExit):
         parser.parse_args(["--config", "pipeline.toml"])
+
+
+def stage_configs():
+    from export.config import ExportConfig
+    from export.embed import EmbedConfig
+    from runtime.config import RuntimeConfig
+    from tools.bench import BenchConfig
+    from tools.probe import ProbeConfig
+    return [(TrainConfig, "train"), (ExportConfig, "export"), (RuntimeConfig, "runtime"), (EmbedConfig, "embed"),
+            (BenchConfig, "bench"), (ProbeConfig, "probe")]
+
+
+def test_every_numeric_field_declares_its_bounds():
+    """A number without bounds is how --search-steps 1100 ran 53 s into an OverflowError."""
+    import dataclasses
+    import typing
+    for cls, _ in stage_configs():
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            numeric = hints[f.name] in (int, float, tuple[int, ...], tuple[float, ...])
+            assert not numeric or f.metadata["bounds"], f"{cls.__name__}.{f.name} has no declared bounds"
+
+
+@pytest.mark.parametrize("section, key, value, message", [
+    ("export", "search_steps", "1100", "search_steps must be between 1 and 20, got 1100"),
+    ("train", "hidden_size", "1000000000", "hidden_size must be between 1 and 16384, got 1000000000"),
+    ("train", "lr", "1e30", "lr must be above 0 and at most 10.0, got 1e+30"),
+    ("runtime", "min_seconds", "1e300", "min_seconds must be between 0.0 and 600.0, got 1e+300"),
+    ("runtime", "batches", "1,100000", "batches must be between 1 and 10000, got 100000"),
+    ("export", "formats", "onnx,onnx", "formats lists ['onnx'] more than once"),
+    ("runtime", "targets", "cpu,arm64,cpu", "targets lists ['cpu'] more than once"),
+    ("export", "formats", "onnx,", "formats has an empty item in 'onnx,'"),
+])
+def test_out_of_bounds_repeats_and_empty_items_are_one_message_from_a_flag_or_the_file(tmp_path, section, key, value,
+                                                                                         message):
+    cls = dict((s, c) for c, s in stage_configs())[section]
+    with pytest.raises(UserError, match=f"^\\[{section}\\] " + re.escape(message)) as from_flag:
+        config_from_args(cls, section, parse_for(cls, [f"--{key.replace('_', '-')}", value]))
+    if "," in value:
+        return  # a TOML list has no empty items, and its repeats are the same check
+    with pytest.raises(UserError) as from_file:
+        file_config(tmp_path, f"[{section}]\n{key} = {value}\n", cls, section)
+    assert str(from_file.value) == str(from_flag.value)
+
+
+def test_direct_construction_checks_the_same_bounds():
+    with pytest.raises(ValueError, match="epochs must be between 1 and 1000, got 0"):
+        TrainConfig(epochs=0)

@@ -106,3 +106,44 @@ def test_disk_full_is_recognised_through_the_exception_chain():
     except RuntimeError as e:
         assert runs.disk_full(e)
     assert not runs.disk_full(OSError(errno.ENOENT, "gone")) and not runs.disk_full(ValueError())
+
+
+def killed_run(link: Path, payload: bytes = b"x") -> Path:
+    """A run folder whose writer died: `.writing` present, nobody holding its lock."""
+    run = runs.runs_dir(link) / "20260101T000000.000000Z-dead00"
+    run.mkdir(parents=True)
+    (run / runs.WRITING).write_text("12345\n")
+    (run / "half-written.pt").write_bytes(payload)
+    return run
+
+
+def test_a_killed_runs_folder_is_removed_when_the_next_run_starts(tmp_path):
+    """A run killed on a full disk leaves the disk full: the next run must not wait for a publish to free it."""
+    link = tmp_path / "artifacts"
+    killed = killed_run(link)
+    run = runs.start(link, "test")
+    try:
+        assert not killed.exists() and run.is_dir()
+    finally:
+        runs.abandon(run)
+
+
+def test_a_folder_no_run_wrote_is_never_deleted_and_not_counted(tmp_path):
+    link = tmp_path / "artifacts"
+    first = finished_run(link, keep=1)
+    users = runs.runs_dir(link) / "my-backup"
+    users.mkdir()
+    (users / "notes.txt").write_text("mine")
+    (first / "added-by-hand.txt").write_text("mine too")  # an old run a user added a file to
+    for _ in range(2):
+        last = finished_run(link, keep=1)
+    assert (users / "notes.txt").read_text() == "mine" and (first / "added-by-hand.txt").exists()
+    assert sorted(p.name for p in runs.runs_dir(link).iterdir() if p.is_dir()) == sorted(
+        [first.name, users.name, last.name])
+
+
+def test_a_published_run_is_marked_as_the_runs_own(tmp_path):
+    from common import owner
+    run = finished_run(tmp_path / "artifacts", keep=1)
+    assert owner.problem(run, runs.owner_of(tmp_path / "artifacts")) is None
+    assert "belongs to artifacts-runs" in owner.problem(run, "export.embed")

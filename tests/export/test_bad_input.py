@@ -7,6 +7,7 @@ import types
 import pytest
 import torch
 
+from common import owner
 from common.errors import run_cli
 from export import formats
 from export.__main__ import main
@@ -78,7 +79,8 @@ def test_backend_throwing_gives_failed_rows_and_nonzero_exit(tmp_path, capsys, m
     assert rows["mlp_onnx_fp32"]["status"] == "failed" and rows["mlp_onnx_fp32"]["path"] is None
     assert "simulated ONNX exporter crash" in rows["mlp_onnx_fp32"]["reason"]
     assert rows["mlp_torchscript_fp32"]["status"] == "ok"  # the other backend was still produced
-    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "mlp_torchscript_fp32.pt", "test_vectors.json"]
+    assert sorted(p.name for p in out.iterdir()) == [owner.MARKER, "manifest.json", "mlp_torchscript_fp32.pt",
+                                                     "test_vectors.json"]
 
 
 def test_outside_tolerance_fails_and_keep_failed_keeps_it(tmp_path, capsys, trained, data_dir):
@@ -117,3 +119,98 @@ def test_a_full_disk_is_not_published_and_the_old_run_stays(tmp_path, capsys, mo
     assert code == 2 and err.count("\n") == 1 and "No space left on device" in err and "not published" in err
     assert out.resolve() == good
     assert [p for p in (tmp_path / "artifacts-runs").iterdir() if p.is_dir()] == [good]
+
+
+ONE = ["--formats", "onnx", "--quantizations", "none", "--prunings", "none"]
+
+
+def no_runs(out) -> bool:
+    runs_dir = out.parent / f"{out.name}-runs"
+    return not runs_dir.exists() or not [p for p in runs_dir.iterdir() if p.is_dir()]
+
+
+def test_embed_names_and_demo_folders_are_checked_before_any_work(tmp_path, capsys, monkeypatch, trained, data_dir):
+    from export import embed
+    out = tmp_path / "artifacts"
+    base = ["--checkpoint", trained, "--out-dir", out, "--data-dir", data_dir, *ONE, "--embed"]
+    code, err = export_cli(capsys, *base, "--embed-artifacts", "mlp_onnx_fp33")
+    assert code == 2 and err.count("\n") == 1 and "unknown embed_artifacts ['mlp_onnx_fp33']" in err
+    assert "mlp_onnx_fp32" in err and no_runs(out)
+    # Another model's name passes the config (the checkpoint is not read yet), not the checkpoint's model.
+    code, err = export_cli(capsys, *base, "--embed-artifacts", "cnn_onnx_fp32")
+    assert code == 2 and err.count("\n") == 1 and "unknown embed_artifacts ['cnn_onnx_fp32']" in err
+    assert "holds model 'mlp'" in err and no_runs(out)
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    (assets / "keep.txt").write_text("a user's file")
+    monkeypatch.setattr(embed, "ANDROID_ASSETS", assets)
+    monkeypatch.setattr(embed, "WEB_MODELS", tmp_path / "web")
+    code, err = export_cli(capsys, *base)
+    assert code == 2 and err.count("\n") == 1 and f"refusing to replace {assets}" in err
+    assert (assets / "keep.txt").read_text() == "a user's file" and no_runs(out)
+
+
+def test_an_unwritable_output_folder_is_refused_before_the_search(tmp_path, capsys, trained, data_dir):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    code = run_cli(main, ["--checkpoint", str(trained), "--out-dir", str(blocker / "artifacts"),
+                          "--data-dir", str(data_dir), "--formats", "onnx", "--quantizations", "none"])
+    out, err = capsys.readouterr()
+    assert code == 2 and err.count("\n") == 1 and "cannot write the export runs folder" in err
+    assert "search " not in out  # found before the compression search's minutes, not after
+
+
+def test_a_disk_too_small_is_refused_before_any_work(tmp_path, capsys, small_disk, trained, data_dir):
+    disk = small_disk(1 << 20)
+    code, err = export_cli(capsys, "--checkpoint", trained, "--out-dir", disk / "artifacts", "--data-dir", data_dir,
+                           *ONE)
+    assert code == 2 and err.count("\n") == 1 and "this export needs about" in err and "on another disk" in err
+    assert list(disk.iterdir()) == []
+
+
+def test_a_killed_runs_files_are_deleted_at_the_next_start(tmp_path, capsys, small_disk, trained, data_dir):
+    """A run killed on a full disk leaves its folder; the next export must free it first, not fail for lack of space."""
+    from tests.common.test_runs import killed_run
+    disk = small_disk(16 << 20)
+    out = disk / "artifacts"
+    killed = killed_run(out, payload=bytes(15 << 20))
+    code, err = export_cli(capsys, "--checkpoint", trained, "--out-dir", out, "--data-dir", data_dir, *ONE)
+    assert code == 0, err
+    assert not killed.exists() and (out / "mlp_onnx_fp32.onnx").is_file()
+
+
+def test_a_disk_that_fills_during_a_torchscript_save_is_one_line(tmp_path, capsys, monkeypatch, small_disk, trained,
+                                                                 data_dir):
+    """torch's own file writer aborted the process here (exit 134) and left its temp file on the full
+    disk; every format's save on a full disk: tests/export/test_formats.py."""
+    from export import pipeline
+    disk = small_disk(256 << 10)  # room for test_vectors.json, not for a 2.5 MB artifact
+    monkeypatch.setattr(pipeline, "check_free_space", lambda *args: None)  # the disk fills after the check
+    out = disk / "artifacts"
+    code, err = export_cli(capsys, "--checkpoint", trained, "--out-dir", out, "--data-dir", data_dir,
+                           "--formats", "torchscript", "--quantizations", "none", "--prunings", "none")
+    assert code == 2 and err.count("\n") == 1 and "No space left on device" in err and "not published" in err
+    assert not out.exists() and no_runs(out)
+    assert [p.name for p in (disk / "artifacts-runs").iterdir()] == [".lock"]  # no temp file left on the disk
+
+
+def test_sigterm_removes_the_unfinished_run_and_says_nothing_was_published(tmp_path, trained, data_dir):
+    import signal
+    import subprocess
+    import sys
+    import time
+    from tests.conftest import ROOT
+    out = tmp_path / "artifacts"
+    proc = subprocess.Popen([sys.executable, "-m", "export", "--checkpoint", str(trained), "--out-dir", str(out),
+                             "--data-dir", str(data_dir), "--search-steps", "20", "--formats", "onnx"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    runs_dir = tmp_path / "artifacts-runs"
+    deadline = time.monotonic() + 180
+    while not (runs_dir.is_dir() and any(p.is_dir() for p in runs_dir.iterdir())) and proc.poll() is None \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)  # during the compression search
+    err = proc.communicate(timeout=120)[1].strip().splitlines()
+    assert proc.returncode == 143, err
+    assert err[-1].startswith("interrupted (SIGTERM): an unfinished run is never published")
+    assert no_runs(out) and not out.exists()

@@ -143,9 +143,9 @@ def test_truncated_pte_is_refused_with_the_fix(artifact, tmp_path):
 def test_threads_cannot_change_under_a_loaded_program(artifact):
     """XNNPACK keeps a pointer to the pool, so a resize while a program is loaded is refused."""
     runner = et.load(artifact("xnnpack", "none")[0])
-    current = et.threads_in_effect()
+    current = et.threadpool()
     assert current >= 1
-    et.set_threads(current)  # same size: nothing to do
+    assert et.threadpool(current) == current  # same size: nothing to do
     with pytest.raises(ValueError, match="before loading"):
-        et.set_threads(current + 1)
-    assert et.threads_in_effect() == current and runner.predict(np.zeros((1, 1, 28, 28), np.float32)).shape == (1, 10)
+        et.threadpool(current + 1)
+    assert et.threadpool() == current and runner.predict(np.zeros((1, 1, 28, 28), np.float32)).shape == (1, 10)

@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from common import owner
 from common.files import sha256_file
 from export import formats, manifest
 from export.variant import PRUNINGS, QUANTIZATIONS, Variant
@@ -88,7 +92,8 @@ def test_manifest_lists_true_files_and_metadata(exported):
         if row["path"] is not None:
             assert sha256_file(root / row["path"]) == row["sha256"]
             assert (root / row["path"]).stat().st_size == row["size_bytes"]
-    listed = {row["path"] for row in m["artifacts"] if row["path"]} | {"manifest.json", "test_vectors.json"}
+    listed = {row["path"] for row in m["artifacts"] if row["path"]} | {"manifest.json", "test_vectors.json",
+                                                                         owner.MARKER}
     assert sorted(p.name for p in root.iterdir()) == sorted(listed)  # no stray or temp files
     assert sha256_file(root / m["test_vectors"]["path"]) == m["test_vectors"]["sha256"]
     assert len(m["checkpoint"]["sha256"]) == 64 and m["versions"]["torch"]
@@ -105,3 +110,41 @@ def test_vectors_are_real_test_images(exported, data_dir):
     assert vec["count"] == len(idx) == 32
     assert np.array_equal(np.asarray(vec["pixels"], dtype=np.uint8), test.data[idx].reshape(32, -1).numpy())
     assert vec["labels"] == test.targets[idx].tolist()
+
+
+CRASHING_BUILD = """
+import sys
+from pathlib import Path
+from export import executorch, pipeline
+from export.config import ExportConfig
+
+real_build = executorch.build
+
+def build(model, variant, calib, out, **kwargs):
+    notes = real_build(model, variant, calib, out, **kwargs)
+    good = Path(out).read_bytes()
+    Path(out).write_bytes(good[:4] + b"\\xf8" * 4 + good[8:])  # a file identifier ExecuTorch's loader aborts on
+    return notes
+
+executorch.build = build
+checkpoint, out, data_dir = sys.argv[1:]
+pipeline.run(ExportConfig(checkpoint=Path(checkpoint), out_dir=Path(out), data_dir=Path(data_dir),
+                          formats=("onnx", "executorch"), quantizations=("none",), prunings=("none",)),
+             log=lambda line: None)
+"""
+
+
+def test_an_artifact_that_crashes_its_runtime_fails_its_row_and_the_export_goes_on(trained, data_dir, tmp_path):
+    """The export loads every artifact it builds to verify it: a build whose file aborts its runtime
+    (here ExecuTorch's loader, on a damaged file identifier) is a failed row naming the signal, and the
+    other formats are still exported and published."""
+    out = tmp_path / "artifacts"
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", CRASHING_BUILD, str(trained), str(out), str(data_dir)], cwd=root,
+                          env={**os.environ, "PYTHONPATH": str(root)}, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    by_name = rows(out / "manifest.json")
+    for backend in ("xnnpack", "portable"):
+        row = by_name[f"mlp_executorch-{backend}_fp32"]
+        assert row["status"] == "failed" and "SIGABRT" in row["reason"], row
+    assert by_name["mlp_onnx_fp32"]["status"] == "ok"

@@ -102,9 +102,14 @@ def test_default_export_records_the_search_and_every_ok_row_meets_the_budget(exp
 
 
 def test_structured_fp32_uses_the_strongest_passing_pruning_candidate(exported):
+    """The choice is made on validation; the test set may still reject it (the 3-epoch fixture model
+    sits near the budget's edge), and then the row says so: either way the strongest passing setting
+    is the one built and verified."""
     m = manifest.read(exported)
     row = rows(exported)["mlp_onnx_fp32_structured"]
-    assert row["status"] == "ok", row["reason"]
+    assert row["status"] in ("ok", "rejected"), row["reason"]
+    if row["status"] == "rejected":
+        assert row["reason"].startswith("outside the accuracy budget on the test set (chosen on validation)")
     passing = [c for c in m["search"]["pruning"]["structured"] if c["within_budget"]]
     strongest = max(passing, key=lambda c: c["setting"]["structured_ratio"])
     assert row["search"]["chosen"]["kept_channels"] == strongest["setting"]["kept_channels"]
@@ -142,9 +147,9 @@ def test_rejected_rows_are_recorded_and_the_run_still_publishes(tight, trained):
     done = embed.embed(manifest_path, assets_dir=manifest_path.parent.parent / "assets", web_dir=None)
     assert done == ["mlp_onnx_fp32"]
     _, skipped = measure.target_jobs("cpu", read_manifest(manifest_path), trained, ())
-    reasons = {s["artifact"]: s for s in skipped}
+    reasons = {s.artifact: s for s in skipped}
     for a in structured:
-        assert reasons[a["name"]]["status"] == "not measured" and "rejected" in reasons[a["name"]]["reason"]
+        assert reasons[a["name"]].status == "not measured" and "rejected" in reasons[a["name"]].reason
 
 
 def test_fail_on_rejected_makes_the_exit_nonzero(tmp_path, capsys, trained, data_dir):

@@ -17,6 +17,7 @@ ANDROID = ROOT / "mobile_demo" / "android"
 WEB = ROOT / "mobile_demo" / "web"
 CORE_MAIN = "org.mnistdeploy.demo.core.Cli"
 MAVEN_BUILD = ANDROID / "build" / "maven"   # pom.xml's build directory
+ROBOLECTRIC = ANDROID / "build" / "robolectric"  # check.sh test's Robolectric inputs and the app's results
 CHROMIUM = Path("/usr/bin/chromium")
 
 
@@ -41,11 +42,13 @@ def embedded(exported, tmp_path_factory) -> Embedded:
 
 @pytest.fixture(scope="session")
 def jvm_run(embedded) -> subprocess.CompletedProcess:
-    """`check.sh test` once on the embedded assets: Maven Surefire runs the JUnit suite (the core, and
-    the app's OnnxRunner + Verifier on every embedded .onnx) and writes the classpath Cli runs with."""
+    """`check.sh test` once on the embedded assets: Maven Surefire runs the JUnit suite (the core, the
+    app's OnnxRunner + Verifier on every embedded .onnx, then the real MainActivity under Robolectric)
+    and writes the classpath Cli runs with."""
     require(shutil.which("javac") is not None and shutil.which("java") is not None,
             "javac/java (JDK 17) not installed")
     require(shutil.which("mvn") is not None, "mvn (Maven) not installed")
+    require(shutil.which("aapt2") is not None, "aapt2 not installed (apt-get install aapt)")
     return subprocess.run(["bash", str(ANDROID / "check.sh"), "test", str(embedded.assets)], capture_output=True,
                           text=True, timeout=900, check=False)
 

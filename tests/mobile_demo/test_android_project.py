@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import tomllib
 
 import numpy as np
@@ -46,6 +47,22 @@ def test_versions_live_in_the_catalog_the_build_uses():
     assert 'include ":app"' in (ANDROID / "settings.gradle").read_text()
 
 
+def test_what_an_android_developer_opens():
+    """./gradlew (it names the one command that makes the wrapper jar, which Gradle writes and this
+    repository does not carry), per-machine files ignored, R8 rules for the runtimes' JNI classes."""
+    gradlew = ANDROID / "gradlew"
+    assert gradlew.stat().st_mode & 0o111 and (ANDROID / "gradlew.bat").is_file()
+    if not (ANDROID / "gradle" / "wrapper" / "gradle-wrapper.jar").exists():
+        done = subprocess.run([str(gradlew), "assembleDebug"], capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 1 and "gradle wrapper --gradle-version 8.9" in done.stderr, done.stderr
+        assert "gradle wrapper --gradle-version 8.9" in (ANDROID / "README.md").read_text()
+    ignored = (ANDROID / ".gitignore").read_text().split()
+    assert {".idea/", "local.properties", ".gradle/"} <= set(ignored)
+    rules = (APP / "proguard-rules.pro").read_text()
+    assert "-keep class ai.onnxruntime.** { *; }" in rules
+    assert '"proguard-rules.pro"' in (APP / "build.gradle").read_text()
+
+
 def test_gradle_wrapper_is_pinned_to_a_version_agp_supports():
     agp = tomllib.loads(CATALOG.read_text())["versions"]["agp"]
     props = (ANDROID / "gradle" / "wrapper" / "gradle-wrapper.properties").read_text()
@@ -72,11 +89,12 @@ def test_one_launcher_activity():
 def test_one_runner_per_format_and_the_activity_reads_the_manifest():
     assert "implements ModelRunner" in (SRC / "ExecuTorchRunner.java").read_text()
     assert "implements ModelRunner" in (SRC / "OnnxRunner.java").read_text()
-    activity = (SRC / "MainActivity.java").read_text()
+    app = "".join((SRC / name).read_text() for name in ("MainActivity.java", "Models.java", "Results.java",
+                                                          "core/LoadedArtifact.java"))
     for needle in ("manifest.runnable(ModelRunner.FORMATS)", "manifest.normalization", "manifest.height",
-                   "manifest.inputShape(1)", "manifest.classes", "manifest.inputName", "Verifier.verify",
-                   "Benchmark.RESULTS_NAME", '"bench"', "newSingleThreadExecutor"):
-        assert needle in activity, f"MainActivity no longer uses {needle}"
+                   "inputShape(1)", "manifest.classes", "m.inputName", "Verifier.verify",
+                   "Benchmark.RESULTS_NAME", '"bench"', "newSingleThreadExecutor", "onRetainNonConfigurationInstance"):
+        assert needle in app, f"the app no longer uses {needle}"
     for path in SRC.rglob("*.java"):
         if "/core/" in str(path):
             assert "import android" not in path.read_text(), f"{path.name}: core must stay Android-free"

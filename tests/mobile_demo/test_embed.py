@@ -6,9 +6,10 @@ import shutil
 
 import pytest
 
+from common import owner
 from common.errors import UserError
 from common.files import sha256_file
-from export.embed import DEFAULT_NAMES, embed
+from export.embed import DEFAULT_NAMES, OWNER, embed
 
 
 def test_default_embed_lists_only_what_it_copied(embedded):
@@ -20,7 +21,8 @@ def test_default_embed_lists_only_what_it_copied(embedded):
         names = [a["name"] for a in manifest["artifacts"]]
         assert names == [n for n in embedded.names if n.split("_")[1].split("-")[0] in formats]
         assert sorted(p.name for p in folder.iterdir()) == sorted(
-            ["manifest.json", "test_vectors.json"] + [a["path"] for a in manifest["artifacts"]])
+            ["manifest.json", "test_vectors.json", owner.MARKER] + [a["path"] for a in manifest["artifacts"]])
+        assert owner.problem(folder, OWNER) is None  # the next embed may replace it
         for a in manifest["artifacts"]:
             assert sha256_file(folder / a["path"]) == a["sha256"]
         assert sha256_file(folder / "test_vectors.json") == manifest["test_vectors"]["sha256"]
@@ -88,7 +90,8 @@ def test_a_full_disk_in_the_web_step_changes_neither_demo(small_export, tmp_path
     from export import embed as embed_module
     assets, web = tmp_path / "assets", tmp_path / "web"
     embed(small_export, assets, ("mlp_onnx_fp32",), web)
-    (assets / "extra.txt").write_text("marks the old content")
+    with open(assets / "manifest.json", "a") as f:
+        f.write(" ")  # marks the old content; the names are still the ones embed wrote
     before = _state(assets, web)
     real_copy = shutil.copyfile
 

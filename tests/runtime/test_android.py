@@ -1,7 +1,8 @@
 """`python -m runtime.android`: without adb or a device it says what to do and exits non-zero,
 writing nothing; results documents are validated before they are filed; an app that could not
-start is reported as soon as its document appears. No device is mocked: the waiting is tested
-through poll_results with a reader of a real file."""
+start or that crashed is reported as soon as that shows. The waiting is tested through
+poll_results with a reader of a real file, and the whole command against a fake `adb` (a script
+that answers as adb does for a crashed app, an unauthorized phone, a release build)."""
 from __future__ import annotations
 
 import json
@@ -15,7 +16,8 @@ import time
 import pytest
 
 from common.errors import UserError
-from runtime.android import poll_results, results_path, summary, validate_device_results
+import runtime.android as android
+from runtime.android import EXTERNAL_RESULTS, poll_results, results_path, summary, validate_device_results
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from tests.conftest import require
@@ -130,3 +132,137 @@ def test_one_results_file_per_device(tmp_path):
     assert results_path(tmp_path, "192.168.1.5:5555") == tmp_path / "android-192.168.1.5_5555.json"
     ok, line = summary(dict(_doc(), device={"model": "Google Pixel 8", "serial": "A1"}))
     assert ok and line == "Google Pixel 8 (A1): 2 results (1 ok)"
+
+
+# A fake `adb`: answers from a scenario (JSON, $FAKE_ADB) as adb 35 does, logs each call to $FAKE_ADB_LOG.
+FAKE_ADB = r"""
+import json, os, sys, time
+scenario = json.load(open(os.environ["FAKE_ADB"]))
+args = sys.argv[1:]
+if args[:1] == ["-s"]:
+    args = args[2:]
+with open(os.environ["FAKE_ADB_LOG"], "a") as log:
+    log.write(" ".join(args) + "\n")
+results = scenario.get("results")
+if args == ["devices"]:
+    print("List of devices attached")
+    for serial, state in scenario["devices"]:
+        print(f"{serial}\t{state}")
+elif args[0] == "install":
+    print("Performing Streamed Install\nSuccess")
+elif args[:3] == ["shell", "am", "start"]:
+    print("Starting: Intent { cmp=org.mnistdeploy.demo/.MainActivity (has extras) }\nStatus: ok")
+elif args[0] == "pull":
+    if results is None:
+        sys.exit(f"adb: error: failed to stat remote object '{args[1]}': No such file or directory")
+    open(args[2], "w").write(results)
+    print(f"{args[1]}: 1 file pulled")
+elif (args[:2] == ["exec-out", "run-as"] or args[:2] == ["shell", "run-as"]) and not scenario.get("debuggable"):
+    print("run-as: package not debuggable: org.mnistdeploy.demo")  # a release build; exec-out exits 0
+    sys.exit(0 if args[0] == "exec-out" else 1)
+elif args[:2] == ["exec-out", "run-as"]:  # exec-out exits 0 whatever cat says
+    print(results if results is not None else f"cat: {args[-1]}: No such file or directory")
+elif args[:2] == ["shell", "pidof"]:
+    if scenario.get("running", True):
+        print("12345")
+    else:
+        sys.exit(1)
+elif args[:2] == ["logcat", "-d"]:
+    print(scenario.get("crash", ""))
+"""
+
+CRASH = """--------- beginning of crash
+12-02 13:00:00.123  4321  4321 E AndroidRuntime: FATAL EXCEPTION: main
+12-02 13:00:00.123  4321  4321 E AndroidRuntime: Process: org.mnistdeploy.demo, PID: 4321
+12-02 13:00:00.123  4321  4321 E AndroidRuntime: java.lang.RuntimeException: Unable to start activity ComponentInfo{org.mnistdeploy.demo/org.mnistdeploy.demo.MainActivity}: java.lang.IllegalStateException: boom
+12-02 13:00:00.123  4321  4321 E AndroidRuntime: \tat android.app.ActivityThread.performLaunchActivity(ActivityThread.java:3782)"""
+
+
+@pytest.fixture
+def fake_adb(tmp_path):
+    """(run, calls): run(scenario, *args) runs `python -m runtime.android` with the fake adb."""
+    adb = tmp_path / "adb"
+    adb.write_text(f"#!{sys.executable}\n{FAKE_ADB}")
+    adb.chmod(0o755)
+    (tmp_path / "app.apk").write_bytes(b"PK")
+    log = tmp_path / "adb.log"
+
+    def run(scenario: dict, *args: str) -> subprocess.CompletedProcess:
+        (tmp_path / "scenario.json").write_text(json.dumps(scenario))
+        env = dict(os.environ, FAKE_ADB=str(tmp_path / "scenario.json"), FAKE_ADB_LOG=str(log))
+        return subprocess.run([sys.executable, "-m", "runtime.android", "--adb", str(adb), "--apk",
+                               str(tmp_path / "app.apk"), "--out-dir", str(tmp_path / "results"), *args],
+                              capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=False)
+    return run, lambda: log.read_text().splitlines()
+
+
+def test_a_crashed_app_is_reported_with_its_reason_within_30_s(fake_adb, tmp_path):
+    run, _ = fake_adb
+    t0 = time.monotonic()
+    done = run({"devices": [["A1", "device"]], "running": False, "crash": CRASH})  # the default 600 s timeout
+    assert time.monotonic() - t0 < 30, "waited for the timeout instead of seeing the crash"
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip() == ("error: A1: the app stopped before writing benchmark_results.json: it crashed with "
+                                   "java.lang.RuntimeException: Unable to start activity ComponentInfo{org.mnistdeploy.demo/"
+                                   "org.mnistdeploy.demo.MainActivity}: java.lang.IllegalStateException: boom (full trace: "
+                                   "`adb -s A1 logcat -b crash -d`)")
+    assert not (tmp_path / "results" / "android-A1.json").exists()
+
+
+@pytest.mark.parametrize("state, says", [("unauthorized", "accept the \"Allow USB debugging\" prompt"),
+                                         ("offline", "adb reconnect offline")])
+def test_a_device_that_is_not_ready_is_named(fake_adb, state, says):
+    run, _ = fake_adb
+    done = run({"devices": [["39031FDJH00ABC", state]]})
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: device 39031FDJH00ABC is {state}: "), done.stderr
+    assert says in lines[0]
+
+
+def test_a_release_build_is_installed_with_t_and_read_without_run_as(fake_adb, tmp_path):
+    run, calls = fake_adb
+    done = run({"devices": [["A1", "device"], ["B2", "unauthorized"]], "results": json.dumps(_doc())})
+    assert done.returncode == 1, "an unauthorized device is an error even when another one is measured"
+    assert "error: device B2 is unauthorized" in done.stderr
+    assert "Google Pixel 8 (A1): 2 results (1 ok); filed at" in done.stdout
+    filed = json.loads((tmp_path / "results" / "android-A1.json").read_text())
+    assert filed["device"]["serial"] == "A1"
+    assert "install -r -t " + str(tmp_path / "app.apk") in calls()
+    assert any(c.startswith(f"pull {EXTERNAL_RESULTS} ") for c in calls())
+
+
+def test_cat_of_a_missing_file_is_no_results(fake_adb):
+    """`exec-out run-as ... cat` of a missing file exits 0 with cat's (or run-as's) message on stdout."""
+    run, _ = fake_adb
+    done = run({"devices": [["A1", "device"]], "results": None, "debuggable": True}, "--timeout-s", "1")
+    assert done.returncode == 1
+    assert done.stderr.strip().startswith("error: A1: no benchmark_results.json after 1 s"), done.stderr
+
+
+def test_deeply_nested_results_are_one_line(fake_adb):
+    run, _ = fake_adb
+    done = run({"devices": [["A1", "device"]], "results": "{\"a\": " * 100_000 + "1" + "}" * 100_000, "debuggable": True})
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "the app wrote an unreadable benchmark_results.json (RecursionError" in lines[0], done.stderr
+
+
+def test_results_on_a_full_disk_are_one_line_and_stay_on_the_phone(fake_adb, tmp_path, monkeypatch, capsys):
+    """Filing fails at the write (ENOSPC): one line saying where the results still are, no temp file left."""
+    import errno
+    (tmp_path / "scenario.json").write_text(json.dumps({"devices": [["A1", "device"]], "results": json.dumps(_doc()),
+                                                        "debuggable": True}))
+    monkeypatch.setenv("FAKE_ADB", str(tmp_path / "scenario.json"))
+    monkeypatch.setenv("FAKE_ADB_LOG", str(tmp_path / "adb.log"))
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(os, "fsync", full)
+    code = android.main(["--adb", str(tmp_path / "adb"), "--apk", str(tmp_path / "app.apk"),
+                         "--out-dir", str(tmp_path / "results")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.count("\n") == 1 and "cannot file its results at" in err and "No space left on device" in err, err
+    assert f"adb -s A1 pull {EXTERNAL_RESULTS}" in err
+    assert list((tmp_path / "results").iterdir()) == [], "a half-written results file or temp file was left"

@@ -1,9 +1,16 @@
 """`python -m runtime` end to end on real artifacts, in quick mode: rows, failures, exit codes, baseline."""
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -12,6 +19,8 @@ from common.files import sha256_file
 from runtime import compare
 from runtime.__main__ import main
 from runtime.manifest import read_manifest
+from tests.conftest import require
+from tests.processes import command_of, descendants, running
 
 KINDS = {"torchscript", "torchscript-lite", "onnxruntime", "onnxruntime-iobinding",
          "executorch-xnnpack", "executorch-portable"}
@@ -41,18 +50,18 @@ def test_report_states_its_environment_method_and_recommendation(quick_report, s
     assert report["method"]["timed_calls_batch_1"] == 100  # --quick is visible in the report
     rec = report["recommendation"]["cpu"]
     assert rec["artifact"] in sample and rec["runtime"] in KINDS
-    assert report["compute_floor"]["floor_us"]["1"]["1"] > 0
+    assert report["targets"]["cpu"]["compute_floor"]["floor_us"]["1"]["1"] > 0
 
 
 def test_report_has_runner_overheads_the_interleaved_ratio_and_both_floors(quick_report):
     _, out, report = quick_report
-    overhead = report["runner_overhead"]
+    overhead = report["targets"]["cpu"]["runner_overhead"]
     assert set(overhead) == KINDS | {"torch-eager"}
     for runtime, o in overhead.items():
         assert o["raw_p50_us"] > 0 and o["runner_p50_us"] > 0 and o["raw_call"], runtime
         assert o["overhead_ci95"][0] <= o["overhead_us"] <= o["overhead_ci95"][1]
         assert o["bound_us"] == max(1.0, 0.1 * o["raw_p50_us"])
-    interleaved = report["interleaved_ratio"]
+    interleaved = report["targets"]["cpu"]["interleaved_ratio"]
     assert 1 <= len(interleaved["candidates"]) <= compare.CANDIDATES and interleaved["rounds"] == compare.RATIO_ROUNDS
     for c in interleaved["candidates"]:
         low, high = c["ratio_ci95"]
@@ -72,11 +81,11 @@ def test_without_a_gpu_cuda_rows_say_not_measured(quick_report):
     if torch.cuda.is_available():
         pytest.skip("a CUDA device is present: the cuda rows are measured")
     _, _, report = quick_report
-    cuda = [r for r in report["rows"] if r["target"] == "cuda"]
-    assert {r["runtime"] for r in cuda} == {"torch-eager-cuda", "torchscript-cuda", "onnxruntime-cuda"}
-    for r in cuda:
-        assert r["status"] == "not measured" and r["reason"] == "no CUDA device"
-        assert r["p50_us"] is None and r["accuracy"] is None
+    (cuda,) = [r for r in report["rows"] if r["target"] == "cuda"]
+    assert cuda["status"] == "not measured" and cuda["reason"] == "no CUDA device"
+    assert cuda["p50_us"] is None and cuda["accuracy"] is None
+    card = report["recommendation"]["cuda"]
+    assert not card["measured"] and card["how_to_measure"] == "python -m runtime --targets cuda"
 
 
 def test_device_targets_without_results_say_why(quick_report):
@@ -222,3 +231,91 @@ def test_a_malformed_device_results_or_baseline_file_is_refused_before_measuring
     assert code == 2 and err.count("\n") == 1
     assert re.search(message, err), err
     assert {p.name: p.read_text() for p in out.glob("latency_report.*")} == before
+
+
+# Faults the report must survive or refuse early (issue 24): a file that crashes its runtime, a report
+# folder it cannot publish into, a signal while child processes run.
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def crashing_pte(good: bytes) -> bytes:
+    """A .pte that aborts ExecuTorch's loader: its file identifier (bytes 4-8) made invalid UTF-8, so
+    the loader's error message cannot become a Python string and the C++ exception terminates the
+    process (SIGABRT), as 10 of 12 files of random bytes do."""
+    return good[:4] + b"\xf8" * 4 + good[8:]
+
+
+def python_m_runtime(argv, **kwargs) -> subprocess.CompletedProcess:
+    """`python -m runtime` in its own process: a crash there shows as an exit code, not a dead pytest."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "runtime", *map(str, argv)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=900, **kwargs)
+
+
+def test_a_pte_that_crashes_its_runtime_is_a_failed_row_and_the_rest_survive(manifest_path, trained, data_dir,
+                                                                             tmp_path, quick_args):
+    manifest = copy_artifacts(manifest_path, tmp_path / "artifacts")
+    data = json.loads(manifest.read_text())
+    pte = next(a for a in data["artifacts"] if a["name"] == "mlp_executorch-xnnpack_fp32")
+    path = manifest.parent / pte["path"]
+    path.write_bytes(crashing_pte(path.read_bytes()))
+    pte["sha256"] = sha256_file(path)  # the manifest agrees with the corrupt file: only loading it can tell
+    manifest.write_text(json.dumps(data))
+    out = tmp_path / "report"
+    done = python_m_runtime(quick_args(manifest, trained, data_dir, out, "--targets", "cpu", "--batches", "1",
+                                       "--artifacts", "mlp_executorch-xnnpack_fp32,mlp_onnx_fp32"))
+    assert done.returncode == 1, done.stderr[-2000:]
+    rows = {(r["artifact"], r["runtime"]): r for r in json.loads((out / "latency_report.json").read_text())["rows"]}
+    crashed = rows[("mlp_executorch-xnnpack_fp32", "executorch-xnnpack")]
+    assert crashed["status"] == "failed" and "SIGABRT" in crashed["reason"], crashed
+    assert all(rows[("mlp_onnx_fp32", r)]["status"] == "ok" for r in ("onnxruntime", "onnxruntime-iobinding"))
+
+
+@pytest.mark.parametrize("conflict", ["latency_report", "latency_report.json"])
+def test_a_report_folder_conflict_is_refused_before_measuring(small_export, trained, data_dir, tmp_path, capsys,
+                                                              monkeypatch, conflict):
+    """A real folder where the report's link goes (`latency_report`, or `latency_report.json` and its
+    siblings): one line and exit 2 before anything is measured, not a traceback after."""
+    import runtime.__main__ as entry
+    monkeypatch.setattr(entry, "build_report", lambda *a, **k: pytest.fail("measured before the folder check"))
+    (tmp_path / "r" / conflict).mkdir(parents=True)
+    (tmp_path / "r" / conflict / "keep.txt").write_text("a user's file")
+    code, err = run_cli_captured(capsys, small_args(small_export, trained, data_dir, tmp_path / "r"))
+    assert code == 2 and err.count("\n") == 1 and conflict in err and "--out-dir" in err, err
+    assert (tmp_path / "r" / conflict / "keep.txt").read_text() == "a user's file"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_during_the_arm64_target_ends_its_emulations_and_temp_folders(small_export, trained, data_dir,
+                                                                                tmp_path, sig):
+    """The signal goes to `python -m runtime` alone (as `kill` sends it, not a terminal's Ctrl-C to the
+    whole group): it must end its qemu processes itself, remove its temp folders and say what is true."""
+    from runtime.targets import arm64
+    require(arm64.missing_setup() is None, f"{arm64.missing_setup()}")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp)}
+    argv = small_args(small_export, trained, data_dir, tmp_path / "r", "--targets", "arm64")
+    process = subprocess.Popen([sys.executable, "-m", "runtime", *map(str, argv)], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    emulations = []
+    try:
+        deadline = time.monotonic() + 600
+        while not emulations and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.2)
+            emulations = [p for p in descendants(process.pid) if "qemu-aarch64" in command_of(p)]
+        assert emulations, "no qemu process started"
+        process.send_signal(sig)
+        _, err = process.communicate(timeout=120)
+        # folders only: ONNX Runtime keeps a session-id file (.ses) in TMPDIR
+        outlived, left = [p for p in emulations if running(p)], [p for p in tmp.iterdir() if p.is_dir()]
+    finally:
+        for pid in [process.pid, *emulations]:  # whatever the run left behind, so later tests have the cores
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+    assert not outlived, "qemu processes outlived the report"
+    assert not left, left
+    from runtime.__main__ import INTERRUPTED
+    assert process.returncode == 128 + sig and err.strip().splitlines()[-1] == INTERRUPTED, err[-2000:]
+    assert "Traceback" not in err

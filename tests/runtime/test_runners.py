@@ -9,7 +9,7 @@ from export import torchscript_lite
 from export.torchscript import BUFFERED_BATCH
 from export.variant import BOUND_SHAPES, Variant
 from runtime import harness, peak_rss, runners
-from runtime.config import TARGETS
+from runtime.targets import TARGETS
 from runtime.manifest import read_manifest, verified_path
 from train.checkpoint import load_model
 

@@ -51,7 +51,6 @@ def test_too_few_samples_is_an_error():
 
 def test_compute_floor_is_flops_over_the_best_rate_at_or_below_each_thread_count():
     from runtime import floor
-    assert floor.model_flops(784, 800, 10) == 2 * (784 * 800 + 800 * 10)  # 1,270,400
     got = floor.floor_from_rates(1_000_000, (1, 32), {1: 50e9, 2: 20e9})
     assert got["floor_us"]["1"]["1"] == pytest.approx(20.0)    # 1e6 FLOP / 50e9 FLOP/s
     assert got["floor_us"]["2"]["32"] == pytest.approx(640.0)  # 2 threads measured slower: 1 thread's rate

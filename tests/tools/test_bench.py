@@ -23,10 +23,10 @@ def test_the_ratio_goal_is_checked_on_the_upper_end_of_the_interval():
 
 
 def test_each_runner_overhead_is_a_check_against_its_bound():
-    report = {"runner_overhead": {
+    report = {"targets": {"cpu": {"runner_overhead": {
         "fast": {"overhead_us": 0.4, "bound_us": 1.0, "runner_p50_us": 10.4, "raw_p50_us": 10.0, "artifact": "a"},
         "slow": {"overhead_us": 5.0, "bound_us": 2.0, "runner_p50_us": 25.0, "raw_p50_us": 20.0, "artifact": "a"},
-        "broken": {"error": "load failed", "artifact": "a"}}}
+        "broken": {"error": "load failed", "artifact": "a"}}}}}
     checks = {c["target"]: c["ok"] for c in bench.runner_overhead_checks(run_with(report))}
     assert checks == {"runner overhead us, fast": True, "runner overhead us, slow": False,
                       "runner overhead us, broken": False}

@@ -51,6 +51,16 @@ def test_missing_files_name_the_files_and_the_folder(tmp_path):
     assert "\n" not in msg
 
 
+def test_missing_emnist_files_are_emnists_own(tmp_path):
+    """EMNIST's torchvision class downloads one gzip.zip; MNIST's file names would send the user
+    to copy the wrong set."""
+    with pytest.raises(UserError) as e:
+        data.load_split(data.get_spec("emnist-letters"), tmp_path, train=False)
+    msg = str(e.value)
+    assert "['gzip.zip']" in msg and str(tmp_path / "EMNIST" / "raw") in msg
+    assert "idx3" not in msg and "mnist/" not in msg and "\n" not in msg
+
+
 def test_corrupt_file_is_named_with_the_fix(data_dir, tmp_path):
     raw = tmp_path / "MNIST" / "raw"
     raw.mkdir(parents=True)

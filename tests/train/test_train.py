@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from common.errors import UserError, run_cli
+from tests.conftest import fill
 from train import checkpoint
 from train.__main__ import main
 from train.config import TrainConfig
@@ -82,10 +83,14 @@ def test_unknown_config_key(tmp_path, capsys):
     assert "unknown key(s) ['epochz']" in _cli_error(["--config", str(cfg)], capsys)
 
 
-def test_unknown_dataset_and_non_positive_size(capsys):
+def test_unknown_dataset_and_sizes_out_of_bounds(capsys):
     assert "unknown dataset 'cifar'" in _cli_error(["--dataset", "cifar"], capsys)
-    assert "hidden_size must be a positive integer (0: the default), got -1" in _cli_error(["--hidden-size", "-1"], capsys)
-    assert "epochs must be a positive integer (0: the default), got -1" in _cli_error(["--epochs", "-1"], capsys)
+    # 0 is each size's default (the model's own), so the bounds start at 0
+    assert "hidden_size must be between 0 and 16384, got -1" in _cli_error(["--hidden-size", "-1"], capsys)
+    assert "epochs must be between 0 and 1000, got -1" in _cli_error(["--epochs", "-1"], capsys)
+    # Refused while parsing: 1e9 hidden units would end in the allocator's traceback, 1e30 in NaN weights.
+    assert "hidden_size must be between 0 and 16384" in _cli_error(["--hidden-size", "1000000000"], capsys)
+    assert "lr must be above 0 and at most 10.0, got 1e+30" in _cli_error(["--lr", "1e30"], capsys)
 
 
 def test_unwritable_output_folder(tmp_path, capsys):
@@ -113,3 +118,70 @@ def test_failed_write_leaves_no_half_written_checkpoint(tmp_path):
     with pytest.raises((pickle.PicklingError, AttributeError)):
         checkpoint.save({"bad": lambda: 0}, target)  # torch.save fails mid-write: lambdas don't pickle
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_non_finite_loss_stops_training_naming_the_learning_rate_and_saves_no_weights(data_dir, tmp_path,
+                                                                                          monkeypatch):
+    real = torch.nn.CrossEntropyLoss
+    calls = []
+
+    class NaNOnBatch40(real):  # 32 batches an epoch below: batch 8 of epoch 2
+        def forward(self, logits, target):
+            calls.append(1)
+            loss = super().forward(logits, target)
+            return loss * float("nan") if len(calls) == 40 else loss
+    monkeypatch.setattr(torch.nn, "CrossEntropyLoss", NaNOnBatch40)
+    out = tmp_path / "ckpt"
+    with pytest.raises(UserError, match=r"training diverged in epoch 2 \(loss nan at batch 8\) at learning rate "
+                                        r"0.001; no weights of this epoch are saved: lower --lr") as e:
+        fit(TrainConfig(data_dir=data_dir, out_dir=out, epochs=2, train_samples=2048, hidden_size=32))
+    assert "\n" not in str(e.value) and not (out / "mlp.pt").exists()
+    saved = checkpoint.load_raw(out / "mlp.resume.pt", "resume file")
+    assert saved["state"]["epoch"] == 1 and all(torch.isfinite(t).all() for t in saved["model"].values())
+
+
+def test_a_disk_too_small_is_refused_before_the_first_epoch(data_dir, small_disk, capsys):
+    disk = small_disk(1 << 20)
+    err = _cli_error(["--data-dir", str(data_dir), "--out-dir", str(disk / "ckpt"), "--hidden-size", "800"], capsys)
+    assert "training needs about" in err and "free space or choose a folder on another disk" in err
+    assert sorted(p.name for p in (disk / "ckpt").iterdir()) == []
+
+
+def test_a_disk_that_fills_mid_run_is_one_line_and_the_run_resumes_from_its_last_saved_epoch(data_dir, small_disk):
+    """The disk fills up between two epochs (another process writes): the epoch that cannot be saved
+    is named, the resume file keeps the one before, nothing half-written stays, and after space is
+    freed the same command resumes."""
+    disk = small_disk(8 << 20)
+    args = [sys.executable, "-m", "train", "--epochs", "3", "--train-samples", "4000", "--hidden-size", "128",
+            "--data-dir", str(data_dir), "--out-dir", str(disk)]
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (disk / "mlp.resume.pt").exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGSTOP)  # hold it while the disk fills, so no epoch slips through
+    filler = fill(disk)
+    proc.send_signal(signal.SIGCONT)
+    err = proc.communicate(timeout=120)[1].strip().splitlines()[-1]
+    assert proc.returncode == 2, err
+    assert err.startswith("error: the disk refused writing") and "No space left on device" in err
+    saved = checkpoint.load_raw(disk / "mlp.resume.pt", "resume file")["state"]["epoch"]
+    assert f"epoch {saved + 1} is not saved and the resume file keeps epoch {saved}" in err
+    assert sorted(p.name for p in disk.iterdir()) == ["filler", "mlp.resume.pt"]  # no temp file left
+    filler.unlink()
+    resumed = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=True)
+    assert f"resuming after epoch {saved}" in resumed.stdout and (disk / "mlp.pt").is_file()
+
+
+def test_ctrl_c_says_the_finished_epochs_are_saved(data_dir, tmp_path):
+    out = tmp_path / "ckpt"
+    proc = subprocess.Popen([sys.executable, "-m", "train", "--data-dir", str(data_dir), "--out-dir", str(out),
+                             "--epochs", "50", "--train-samples", "8000", "--hidden-size", "128"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out / "mlp.resume.pt").exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    err = proc.communicate(timeout=60)[1].strip().splitlines()[-1]
+    assert proc.returncode == 130
+    assert err == ("interrupted (SIGINT): every finished epoch is saved in the resume file; run the same command "
+                   "again to resume")

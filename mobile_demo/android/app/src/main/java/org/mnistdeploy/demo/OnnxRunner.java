@@ -19,6 +19,7 @@ final class OnnxRunner implements ModelRunner {
     private final OrtEnvironment env = OrtEnvironment.getEnvironment();
     private final OrtSession session;
     private final String inputName;
+    private boolean closed;  // guarded by this
 
     /** inputShape: the manifest's {batch, C, H, W}; a model that disagrees is refused here, not mid-run. */
     OnnxRunner(String path, String inputName, long[] inputShape) {
@@ -75,8 +76,11 @@ final class OnnxRunner implements ModelRunner {
     @Override
     public String runtime() { return "onnxruntime " + env.getVersion(); }
 
+    /** Idempotent: the app may close a runner that failed verification and again when it exits. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
         try {
             session.close();
         } catch (OrtException e) {

@@ -21,7 +21,7 @@ import org.mnistdeploy.demo.core.Verifier;
 /**
  * The app's own OnnxRunner and Verifier on the desktop onnxruntime (the Java API the Android AAR
  * has): every embedded .onnx artifact must verify on the embedded test vectors, as on the phone.
- * The assets folder is the system property mnist.assets (jvm_tests.sh passes it; default: the
+ * The assets folder is the system property mnist.assets (check.sh passes it; default: the
  * app's assets, written by `python -m export --embed`).
  */
 public class OnnxRunnerTest {

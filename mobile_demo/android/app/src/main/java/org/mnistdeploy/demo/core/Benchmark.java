@@ -6,35 +6,23 @@ import org.json.JSONException;
 import org.json.JSONObject;
 
 /**
- * The latency method every target shares (docs/manifest.md): load time measured by the caller, the
- * first inference on its own, then warm-up runs, then timed iterations one at a time with
+ * The latency method every target shares (docs/performance.md): load time and the first inference
+ * on the fresh load (LoadedArtifact), then warm-up runs, then timed iterations one at a time with
  * System.nanoTime(), batch 1. Builds benchmark_results.json in the device-results schema.
  */
 public final class Benchmark {
     public static final String CLOCK = "System.nanoTime()";
-    /** The results file in the app's filesDir; runtime/android.py pulls it by this name (RESULTS_NAME). */
+    /** The results file in the app's external files folder; runtime/android.py pulls it by this name (RESULTS_NAME). */
     public static final String RESULTS_NAME = "benchmark_results.json";
-
-    public static final class Timing {
-        public final double firstMs;
-        public final LatencyStats stats;
-
-        Timing(double firstMs, LatencyStats stats) {
-            this.firstMs = firstMs;
-            this.stats = stats;
-        }
-    }
 
     private Benchmark() {}
 
-    public static Timing time(ModelRunner r, float[] input, long[] shape, int warmup, int iterations)
+    /** Warm-up runs, then timed iterations one at a time; the first call was timed at load (LoadedArtifact). */
+    public static LatencyStats time(ModelRunner r, float[] input, long[] shape, int warmup, int iterations)
             throws Exception {
         if (warmup < 0 || iterations < 1) {
             throw new IllegalArgumentException("need warmup >= 0 and iterations >= 1, got " + warmup + ", " + iterations);
         }
-        long t0 = System.nanoTime();
-        r.run(input, shape);
-        double firstMs = (System.nanoTime() - t0) / 1e6;
         for (int k = 0; k < warmup; k++) r.run(input, shape);
         double[] us = new double[iterations];
         for (int k = 0; k < iterations; k++) {
@@ -42,18 +30,17 @@ public final class Benchmark {
             r.run(input, shape);
             us[k] = (System.nanoTime() - s) / 1e3;
         }
-        return new Timing(firstMs, new LatencyStats(us));
+        return new LatencyStats(us);
     }
 
-    /** One results row for an artifact that ran; runtime names the library that ran it. */
-    public static JSONObject okRow(Manifest.Artifact a, String runtime, double loadMs, Timing t,
-                                   Verifier.Result v) throws JSONException {
-        JSONObject row = baseRow(a, "ok", null);
-        row.put("runtime", runtime);
-        row.put("load_ms", loadMs);
-        row.put("first_ms", t.firstMs);
-        t.stats.addTo(row);
-        row.put("verification", v.toJson());
+    /** One results row for an artifact that ran: its load, first call and verification, then `stats`. */
+    public static JSONObject okRow(LoadedArtifact l, LatencyStats stats) throws JSONException {
+        JSONObject row = baseRow(l.artifact, "ok", null);
+        row.put("runtime", l.runner.runtime());
+        row.put("load_ms", l.loadMs);
+        row.put("first_ms", l.firstMs);
+        stats.addTo(row);
+        row.put("verification", l.verification.toJson());
         return row;
     }
 

@@ -22,22 +22,29 @@ public class BenchmarkTest {
     }
 
     @Test
-    public void firstWarmupAndTimedRunsAreSeparate() throws Exception {
+    public void warmupAndTimedRunsAreSeparate() throws Exception {
         Linear r = new Linear();
-        Benchmark.Timing t = Benchmark.time(r, new float[784], new long[] {1, 1, 28, 28}, 5, 20);
-        assertEquals(1 + 5 + 20, r.calls);
-        assertEquals(20, t.stats.count);
-        assertTrue(t.firstMs >= 0 && t.stats.p50 > 0 && t.stats.p50 <= t.stats.p90);
+        LatencyStats t = Benchmark.time(r, new float[784], new long[] {1, 1, 28, 28}, 5, 20);
+        assertEquals(5 + 20, r.calls);
+        assertEquals(20, t.count);
+        assertTrue(t.p50 > 0 && t.p50 <= t.p90);
         assertThrows(IllegalArgumentException.class, () -> Benchmark.time(r, new float[1], new long[] {1}, 0, 0));
+    }
+
+    /** Returns the test vectors' reference logits ([1, 0]): an artifact that verifies. */
+    private static final class Reference implements ModelRunner {
+        public float[] run(float[] x, long[] shape) { return new float[] {1f, 0f}; }
+        public String runtime() { return "reference"; }
+        public void close() {}
     }
 
     @Test
     public void documentFollowsTheDeviceResultsSchema() throws Exception {
         Manifest m = Manifest.parse(Fixtures.manifest());
         Manifest.Artifact a = m.artifacts.get(0);
-        Benchmark.Timing t = Benchmark.time(new Linear(), new float[784], m.inputShape(1), 1, 3);
-        TestVectors tv = TestVectors.parse(Fixtures.vectors());
-        JSONObject row = Benchmark.okRow(a, "java", 12.5, t, Verifier.compare(tv.expectedLogits, tv, null));
+        TestVectors tv = TestVectors.parse(Fixtures.vectors(2));
+        LoadedArtifact l = LoadedArtifact.load(a, Reference::new, m, tv);
+        JSONObject row = Benchmark.okRow(l, Benchmark.time(l.runner, tv.input(0), m.inputShape(1), 1, 3));
         JSONObject doc = Benchmark.document("android", "2026-11-25T18:00:00Z", new JSONObject().put("model", "x"),
                 1, 3, 1, List.of(row, Benchmark.failedRow(m.artifacts.get(1), "load failed: boom")));
         JSONObject back = new JSONObject(doc.toString());
@@ -48,6 +55,7 @@ public class BenchmarkTest {
         assertEquals("System.nanoTime()", method.getString("clock"));
         JSONArray rows = back.getJSONArray("results");
         JSONObject ok = rows.getJSONObject(0);
+        assertEquals("reference", ok.getString("runtime"));
         for (String k : new String[] {"artifact", "sha256", "status", "reason", "load_ms", "first_ms", "p50_us",
                 "p90_us", "p99_us", "mean_us", "trimmed_mean_us", "verification"}) {
             assertTrue("row lacks " + k, ok.has(k));

@@ -8,12 +8,13 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import org.json.JSONArray;
+import org.json.JSONException;
 import org.json.JSONObject;
 
 /**
  * The app's core logic from the command line, so the Python tests can compare it with the Python
  * reference on the same inputs (tests/mobile_demo/test_cross_language.py). Test code: it runs from
- * the compiled test classes with org.json on the classpath (jvm_tests.sh writes the classpath).
+ * the compiled test classes with org.json on the classpath (check.sh writes the classpath).
  *
  *   preprocess IMAGE.pgm MANIFEST.json  -> {"pixels": [...], "input": [...]}  (binary P5 PGM, 8 bit)
  *   stats < samples                     -> LatencyStats of whitespace-separated microseconds
@@ -24,7 +25,7 @@ import org.json.JSONObject;
 public final class Cli {
     private Cli() {}
 
-    public static void main(String[] args) throws IOException {
+    public static void main(String[] args) throws IOException, JSONException {
         if (args.length == 3 && args[0].equals("preprocess")) {
             System.out.println(preprocess(args[1], Manifest.parse(read(args[2]))));
         } else if (args.length == 1 && args[0].equals("stats")) {
@@ -46,7 +47,7 @@ public final class Cli {
         }
     }
 
-    static JSONObject preprocess(String pgm, Manifest m) throws IOException {
+    static JSONObject preprocess(String pgm, Manifest m) throws IOException, JSONException {
         byte[] data = Files.readAllBytes(Paths.get(pgm));
         // Header: "P5" width height maxval, whitespace separated, then one byte per pixel.
         int[] pos = {0};
@@ -74,7 +75,7 @@ public final class Cli {
         return new String(d, s, pos[0] - s, StandardCharsets.US_ASCII);
     }
 
-    static JSONObject stats(InputStream in) throws IOException {
+    static JSONObject stats(InputStream in) throws IOException, JSONException {
         java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
         byte[] buf = new byte[1 << 16];
         for (int n; (n = in.read(buf)) > 0; ) b.write(buf, 0, n);  // InputStream.readAllBytes: Android API 33
@@ -86,7 +87,7 @@ public final class Cli {
         return new LatencyStats(s).addTo(new JSONObject());
     }
 
-    static JSONObject describe(Manifest m) {
+    static JSONObject describe(Manifest m) throws JSONException {
         JSONObject out = new JSONObject();
         out.put("input_name", m.inputName);
         JSONArray shape = new JSONArray();

@@ -36,7 +36,7 @@ public class QuantizedCheckTest {
     }
 
     @Test
-    public void aMissingOrNonsenseRuleIsAClearError() {
+    public void aMissingOrNonsenseRuleIsAClearError() throws Exception {
         assertThrows(IllegalArgumentException.class, () -> new QuantizedCheck(0, 0.001));
         assertThrows(IllegalArgumentException.class, () -> new QuantizedCheck(0.01, 1.5));
         String noRule = Fixtures.manifest().replace("quantized_check", "another_key");

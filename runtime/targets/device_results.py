@@ -17,17 +17,18 @@ from typing import Any, Callable
 from common.errors import UserError, one_line
 from export.manifest import fits
 from runtime.manifest import Manifest
-from runtime.rows import describe_artifact, make_row
+from runtime.report.rows import Row, describe_artifact
 
-HOW_TO_MAKE = {"android": "run `python -m runtime.android` with a device or emulator attached",
-               "browser-wasm": "run the browser benchmark in mobile_demo/"}
 COPIED = ("load_ms", "first_ms", "p50_us", "p90_us", "p99_us", "mean_us", "trimmed_mean_us")
 # The schema (docs/manifest.md, "Device results"): each key's type; ok results need OK_KEYS non-null.
 DOC_TYPES = {"target": str, "created_utc": str, "device": dict[str, Any], "method": dict[str, Any], "results": list}
 METHOD_TYPES = {"warmup": int, "iterations": int, "batch": int, "threads": int | None, "clock": str}
-RESULT_TYPES = {"artifact": str, "sha256": str, "status": str, "reason": str | None,
+DEVICE_TYPES = {"model": str | None, "browser": str | None, "serial": str | None, "runtime": str | None}  # optional keys
+RESULT_TYPES = {"artifact": str, "sha256": str, "status": str, "reason": str | None, "runtime": str | None,
                 **{k: float | None for k in COPIED}, "verification": dict[str, Any] | None}
+VERIFICATION_TYPES = {"top1_agreement": float | None}  # what a report row takes from it
 OK_KEYS = COPIED + ("verification",)
+OPTIONAL_KEYS = ("runtime",)  # the device's runtime when the file names it per result
 RESULT_STATUSES = ("ok", "failed", "unsupported")
 
 
@@ -41,6 +42,8 @@ def validate(doc: Any, target: str) -> dict:
         need(key in doc, f"missing {key!r}")
         need(fits(doc[key], kind), f"{key} has the wrong type")
     need(doc["target"] == target, f"target is {doc['target']!r}, expected {target!r}")
+    wrong = [k for k, kind in DEVICE_TYPES.items() if not fits(doc["device"].get(k), kind)]
+    need(not wrong, f"device has mistyped {wrong}")
     need(doc.get("status", "ok") in ("ok", "failed"), f"status is {doc.get('status')!r}, expected ok or failed")
     if doc.get("status") == "failed":  # the app could not start: no rows, the reason says why
         need(isinstance(doc.get("reason"), str) and bool(doc["reason"]), "status failed but no reason")
@@ -55,9 +58,11 @@ def validate(doc: Any, target: str) -> dict:
 
 
 def _validate_result(i: int, r: Any, need: Callable[[bool, str], None]) -> None:
-    need(isinstance(r, dict) and all(k in r for k in RESULT_TYPES if k not in OK_KEYS),
-         f"result {i} lacks one of {[k for k in RESULT_TYPES if k not in OK_KEYS]}")
+    required = [k for k in RESULT_TYPES if k not in OK_KEYS + OPTIONAL_KEYS]
+    need(isinstance(r, dict) and all(k in r for k in required), f"result {i} lacks one of {required}")
     wrong = [k for k, kind in RESULT_TYPES.items() if not fits(r.get(k), kind)]
+    wrong += [f"verification.{k}" for k, kind in VERIFICATION_TYPES.items()
+              if isinstance(r.get("verification"), dict) and not fits(r["verification"].get(k), kind)]
     need(not wrong, f"result {i} ({r['artifact']!r}) has mistyped {wrong}")
     need(r["status"] in RESULT_STATUSES, f"result {r['artifact']} has unknown status {r['status']!r}")
     if r["status"] == "ok":
@@ -90,16 +95,9 @@ def load(target: str, folder: Path) -> list[tuple[Path, dict]]:
     return docs
 
 
-def device_rows(target: str, folder: Path, manifest: Manifest,
-                docs: list[tuple[Path, dict]] | None = None) -> tuple[list[dict], dict | None]:
-    """(rows, the device/method blocks for the report) for one device target: of its one file, or
-    {"files": [...]} when several devices each filed one. `docs` is what `load` returned (read here
-    when not given)."""
-    docs = load(target, folder) if docs is None else docs
-    if not docs:
-        path = Path(folder) / f"{target}.json"
-        return [make_row(artifact=None, target=target, status="not measured",
-                         reason=f"no results file {path}; {HOW_TO_MAKE.get(target, 'run its benchmark')}")], None
+def device_rows(target: str, manifest: Manifest, docs: list[tuple[Path, dict]]) -> tuple[list[Row], dict]:
+    """(rows, the device/method blocks for the report) for one device target's validated files
+    (`load`): of its one file, or {"files": [...]} when several devices each filed one."""
     rows, infos = [], []
     for path, doc in docs:
         rows += _file_rows(target, doc, manifest)
@@ -108,14 +106,28 @@ def device_rows(target: str, folder: Path, manifest: Manifest,
     return rows, (infos[0] if len(infos) == 1 else {"files": infos})
 
 
-def _file_rows(target: str, doc: dict, manifest: Manifest) -> list[dict]:
+def unavailable(target: str, ctx) -> str | None:
+    """Why `target` has nothing to report (no results file), None when it has; its validated files
+    are kept in ctx.shared for `measured`. A broken file is a UserError, before anything is measured."""
+    docs = load(target, ctx.cfg.device_results_dir)
+    ctx.shared[f"{target}:results"] = docs
+    return None if docs else f"no results file {Path(ctx.cfg.device_results_dir) / (target + '.json')}"
+
+
+def measured(target: str, ctx):
+    """The rows of the files `unavailable` read."""
+    from runtime.targets.base import Measured
+    rows, device = device_rows(target, ctx.manifest, ctx.shared[f"{target}:results"])
+    return Measured(rows=rows, device=device)
+
+
+def _file_rows(target: str, doc: dict, manifest: Manifest) -> list[Row]:
     label = device_label(doc["device"])
     if doc.get("status") == "failed":
-        return [make_row(target=target, device=label, status="failed",
+        return [Row(target=target, device=label, status="failed",
                          reason=f"the app could not start on this device: {doc['reason']}")]
     by_name = {a.name: a for a in manifest.artifacts}
-    return [_row(target, r, by_name, doc["method"], doc["device"].get("runtime")) | {"device": label}
-            for r in doc["results"]]
+    return [_row(target, r, by_name, doc["method"], doc["device"].get("runtime"), label) for r in doc["results"]]
 
 
 def device_label(device: dict) -> str | None:
@@ -126,7 +138,8 @@ def device_label(device: dict) -> str | None:
     return name
 
 
-def _row(target: str, result: dict, by_name: dict, method: dict, device_runtime: str | None) -> dict:
+def _row(target: str, result: dict, by_name: dict, method: dict, device_runtime: str | None,
+         label: str | None) -> Row:
     artifact = by_name.get(result.get("artifact"))
     facts = describe_artifact(artifact) if artifact else {"artifact": result.get("artifact")}
     runtime = (result.get("runtime") or device_runtime
@@ -140,7 +153,6 @@ def _row(target: str, result: dict, by_name: dict, method: dict, device_runtime:
     values = {k: result.get(k) for k in COPIED}
     if values["mean_us"] and method.get("batch"):
         values["throughput"] = method["batch"] * 1e6 / values["mean_us"]
-    return make_row(**facts, runtime=runtime, target=target, status=status, reason=reason,
-                    batch=method.get("batch"), threads=method.get("threads"),
-                    top1_agreement=verification.get("top1_agreement"), timed_calls=method.get("iterations"),
-                    **values)
+    return Row(**facts, runtime=runtime, target=target, device=label, status=status, reason=reason,
+               batch=method.get("batch"), threads=method.get("threads"),
+               top1_agreement=verification.get("top1_agreement"), timed_calls=method.get("iterations"), **values)

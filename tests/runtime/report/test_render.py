@@ -8,8 +8,8 @@ import subprocess
 
 import matplotlib.image
 
-from runtime import render
-from runtime.plots import pareto_front
+from runtime.report import render
+from runtime.report.plots import pareto_front
 from tests.conftest import require
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -32,13 +32,12 @@ def test_html_plots_decode_and_render_in_chromium(quick_report, tmp_path):
     page = (out / "latency_report.html").read_text()
     # self-contained: every image is inline, nothing is fetched
     assert not re.search(r"(src|href)=['\"](?!data:)", page)
-    # cpu accuracy-vs-latency, the export's compression search, file sizes, batch-1 distributions at
-    # 1 thread (cuda/devices have no numbers)
-    assert page.count("<img ") == 4
+    # cpu accuracy-vs-latency, the export's compression search, file sizes (cuda/devices have no numbers)
+    assert page.count("<img ") == 3
     probed = tmp_path / "probed.html"
     probed.write_text(page.replace("</body>", PROBE + "</body>"))
     dom = chromium(tmp_path, "--virtual-time-budget=5000", "--dump-dom", probed.as_uri())
-    assert "<title>decoded 4/4</title>" in dom, dom[:300]
+    assert "<title>decoded 3/3</title>" in dom, dom[:300]
 
     shot = tmp_path / "shot.png"
     chromium(tmp_path, f"--screenshot={shot}", "--window-size=1200,3000", (out / "latency_report.html").as_uri())
@@ -56,18 +55,17 @@ def test_pareto_front_keeps_points_nothing_beats():
 
 
 def test_a_target_without_a_recommendation_says_why():
-    report = {"recommendation": {"cuda": None, "cpu": None},
-              "rows": [{"target": "cuda", "status": "not measured", "reason": "no CUDA device"},
-                       {"target": "cpu", "status": "failed", "reason": "boom"}]}
+    report = {"recommendation": {
+        "cuda": {"measured": False, "reason": "no CUDA device", "how_to_measure": "python -m runtime --targets cuda"},
+        "cpu": {"measured": True, "best": None, "reason": "no ok artifact within the accuracy budget"}}}
     lines = render.recommendation_lines(report)
-    assert lines == ["- cuda: none (not measured: no CUDA device)",
-                     "- cpu: none (no ok artifact row within the accuracy budget at batch 1, 1 thread)"]
+    assert lines == ["- cuda: not measured (no CUDA device); measure it with `python -m runtime --targets cuda`",
+                     "- cpu: none (no ok artifact within the accuracy budget)"]
 
 
 def test_an_arm64_row_not_measured_for_lack_of_set_up_renders():
     """Without `make arm64` the arm64 target is one "not measured" row that names no runtime."""
-    from runtime.rows import make_row
-    row = make_row(artifact="mlp_onnx_fp32", target="arm64", status="not measured",
-                   reason="the ARM64 set-up is missing: run `make arm64`")
+    from runtime.report.rows import Row
+    row = Row(target="arm64", status="not measured", reason="the ARM64 set-up is missing: run `make arm64`").to_dict()
     out = render.with_x86({"rows": [row]}, [row])
     assert out[0]["x86_p50_us"] is None and out[0]["runtime"] is None

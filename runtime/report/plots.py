@@ -57,19 +57,6 @@ def file_sizes(sizes: dict[str, int]) -> str:
     return to_png_base64(fig)
 
 
-def latency_distributions(samples: dict[str, list[float]], title: str) -> str:
-    """Box plots of per-call latency (whiskers at p1 and p99; points beyond are not drawn)."""
-    names = sorted(samples, key=lambda n: sorted(samples[n])[len(samples[n]) // 2], reverse=True)
-    fig, ax = plt.subplots(figsize=(8, 0.35 * len(names) + 1.2))
-    ax.boxplot([samples[n] for n in names], orientation="horizontal", whis=(1, 99), showfliers=False)
-    ax.set_yticks(range(1, len(names) + 1), names, fontsize=7)
-    ax.set_xscale("log")
-    ax.set_xlabel("latency per call (us, log scale); box: p25-p75, line: p50, whiskers: p1-p99")
-    ax.set_title(title)
-    ax.grid(True, axis="x", alpha=0.3)
-    return to_png_base64(fig)
-
-
 def search_frontier(search: dict, artifacts: dict[str, dict]) -> str:
     """The compression search (manifest `search` objects): left, every artifact build tried, validation
     accuracy against file size, chosen ones filled, with the budget line and the size-accuracy front;
@@ -96,7 +83,7 @@ def search_frontier(search: dict, artifacts: dict[str, dict]) -> str:
     for kind, candidates in search["pruning"].items():
         strength = [c["setting"].get("structured_ratio", c["setting"].get("sparsity")) for c in candidates]
         right.scatter([s * 100 for s in strength], [c["val_accuracy"] * 100 for c in candidates], label=kind)
-    right.set_xlabel("pruned (% of hidden units for structured, of weights for unstructured)")
+    right.set_xlabel("pruned (% of channels and hidden units for structured, of weights for unstructured)")
     right.set_title("pruning search: fine-tuned PyTorch candidates")
     for ax in (left, right):
         ax.axhline((reference - allowed / 100) * 100, color="tab:orange", linestyle="--",

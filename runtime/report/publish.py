@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Iterable
 
 from common import runs
 from common.errors import UserError
@@ -21,14 +22,29 @@ LINK = "latency_report"
 KEEP = 2
 
 
-def publish(out_dir: Path, texts: dict[str, str]) -> list[Path]:
-    """Write `texts` (file name -> content) into a fresh run folder, then swap it in; the paths
-    returned are the fixed links in `out_dir`."""
+def check_out_dir(out_dir: Path, names: Iterable[str]) -> None:
+    """Refuse, with one UserError, a report folder this cannot publish `names` into: unwritable, a
+    real file or folder where the `latency_report` link or its runs folder goes, or a folder where
+    one of the fixed links goes (a plain file there is an older layout's report: it is replaced)."""
     ensure_writable_dir(out_dir, "report")
     link = out_dir / LINK
     if link.exists() and not link.is_symlink():
-        raise UserError(f"{link} is a real folder, not this tool's link to {runs.runs_dir(link)}/<run_id>; "
+        raise UserError(f"{link} is a real {'folder' if link.is_dir() else 'file'}, not this tool's link to "
+                        f"{runs.runs_dir(link)}/<run_id>; move it away or pass another --out-dir")
+    if runs.runs_dir(link).exists() and not runs.runs_dir(link).is_dir():
+        raise UserError(f"{runs.runs_dir(link)} is a file where the report's runs folder goes; "
                         f"move it away or pass another --out-dir")
+    for name in names:
+        if (out_dir / name).is_dir() and not (out_dir / name).is_symlink():
+            raise UserError(f"{out_dir / name} is a folder where the report's link to {LINK}/{name} goes; "
+                            f"move it away or pass another --out-dir")
+
+
+def publish(out_dir: Path, texts: dict[str, str]) -> list[Path]:
+    """Write `texts` (file name -> content) into a fresh run folder, then swap it in; the paths
+    returned are the fixed links in `out_dir`."""
+    check_out_dir(out_dir, texts)
+    link = out_dir / LINK
     run = runs.start(link, "report")
     try:
         for name, text in texts.items():

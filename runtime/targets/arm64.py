@@ -22,10 +22,12 @@ import numpy as np
 
 from export import formats
 from export.verify import predict_all, within_budget
-from runtime.arm64_runs import CACHE, COUNT_BATCHES, COST_PER_BYTE, CPU, REPEATS, ArmResult, Model, run_all
-from runtime.manifest import Artifact, ArtifactError, Manifest, verified_path
+from runtime.targets import arm64_setup
+from runtime.targets.arm64_runs import CACHE, COUNT_BATCHES, COST_PER_BYTE, CPU, REPEATS, ArmResult, Model, run_all
+from runtime.manifest import Artifact, ArtifactError, Manifest, loadable_path
 from runtime.measure import selected
-from runtime.rows import describe_artifact, make_row
+from runtime.report.rows import Row, describe_artifact
+from runtime.targets.base import Context, Measured, Target
 
 # Parity with the same artifact on x86 (measured on the full test set): fp32 kernels differ only
 # in summation order (1.1e-5 for XNNPACK fp32, 0 for ORT fp32), so fp32 is bounded on the logits.
@@ -41,10 +43,9 @@ RUNNERS = {"onnx": "onnxruntime-iobinding", "executorch": "executorch-{backend}"
 
 
 def missing_setup(cache: Path = CACHE) -> str | None:
-    """Why the ARM64 target cannot run here, or None when `make arm64` has set it up."""
-    if not (cache / "ready").exists():
-        return f"the ARM64 set-up is missing ({cache}/ready not found): run `make arm64`"
-    return None
+    """Why the ARM64 target cannot run here, or None when `make arm64` has set it up and nothing
+    changed since (its ready marker, runtime/targets/arm64_setup.py)."""
+    return arm64_setup.problem(cache)
 
 
 def emulator() -> str:
@@ -84,7 +85,7 @@ def x86_reference(artifact: Artifact, path: Path, images: np.ndarray, batch: int
                   known: dict[tuple[str, str], np.ndarray]) -> tuple[np.ndarray, str]:
     """The same artifact's logits on x86 at the same batch size, and where they come from: the cpu
     target's accuracy pass when it ran this runtime on this very file (`known`, keyed by runtime
-    and the manifest's sha256 of the file, which verified_path checked), else computed here."""
+    and the manifest's sha256 of the file, which loadable_path checked), else computed here."""
     key = (x86_runtime(artifact), artifact.sha256)
     if key in known:
         return known[key], f"the cpu target's accuracy pass ({key[0]})"
@@ -106,50 +107,58 @@ def net_count(result: ArmResult, batch: int) -> tuple[int | None, list[str]]:
 
 def artifact_rows(artifact: Artifact, result: ArmResult, x86: np.ndarray | None, labels: np.ndarray,
                   reference_top1: np.ndarray, reference_accuracy: float, budget_pp: float,
-                  emulated: str) -> list[dict]:
+                  emulated: str) -> list[Row]:
     """One row per counted batch size (one failed row when the ARM run or the parity check failed)."""
     runtime = x86_runtime(artifact) + "-aarch64"
     common = {**describe_artifact(artifact), "runtime": runtime, "target": "arm64", "emulator": emulated}
     if result.error is not None or result.logits is None:
-        return [make_row(**common, status="failed", reason=f"ARM64 run failed: {result.error}")]
+        return [Row(**common, status="failed", reason=f"ARM64 run failed: {result.error}")]
     top1 = result.logits.argmax(1)
     accuracy = float((top1 == labels).mean())
     facts = {"accuracy": accuracy, "top1_agreement": float((top1 == reference_top1).mean()),
+             "accuracy_images": len(labels), "accuracy_source": "measured",
              "within_budget": within_budget(accuracy, reference_accuracy, budget_pp)}
     diff, _, wrong = parity(result.logits, x86, artifact.quantization) if x86 is not None else (None, None, None)
     facts["max_abs_diff_x86"] = diff
     if wrong:
-        return [make_row(**common, **facts, status="failed", reason=wrong)]
+        return [Row(**common, **facts, status="failed", reason=wrong)]
     rows = []
     for batch in sorted(result.calls) or [None]:
         count, flags = net_count(result, batch) if batch else (None, ["not counted"])
-        rows.append(make_row(**common, **facts, batch=batch, threads=1, instructions=count, flags=flags))
+        rows.append(Row(**common, **facts, batch=batch, threads=1, instructions=count, flags=flags))
     return rows
 
 
+def unavailable(ctx: Context) -> str | None:
+    return missing_setup()
+
+
+def measure_arm64(ctx: Context) -> Measured:
+    ref = ctx.reference
+    rows, device = arm64_rows(ctx.manifest, ctx.cfg, ref.images, ref.labels, ref.top1,
+                              ctx.shared.get("x86_logits"))
+    return Measured(rows=rows, device=device)
+
+
 def arm64_rows(manifest: Manifest, cfg, images: np.ndarray, labels: np.ndarray, reference_top1: np.ndarray,
-               x86_known: dict[tuple[str, str], np.ndarray] | None = None) -> tuple[list[dict], dict]:
+               x86_known: dict[tuple[str, str], np.ndarray] | None = None) -> tuple[list[Row], dict]:
     """The arm64 target's rows, and what the report says about the emulated device. `x86_known`:
     the cpu target's accuracy-pass logits by (runtime, sha256), reused for the parity check."""
     artifacts = [a for a in manifest.artifacts if a.status == "ok" and a.format in RUNNERS
                  and selected(a.name, cfg.artifacts)]
-    missing = missing_setup()
-    if missing:
-        return [make_row(**describe_artifact(a), target="arm64", status="not measured", reason=missing)
-                for a in artifacts], {"emulator": None, "reason": missing}
     reference_accuracy = float((reference_top1 == labels).mean())
     emulated, rows, sources = emulator(), [], set()
     paths, problems = {}, {}
     for a in artifacts:
         try:
-            paths[a.name] = verified_path(manifest, a)
+            paths[a.name] = loadable_path(manifest, a)  # x86_reference may load it in this process
         except ArtifactError as e:
             problems[a.name] = str(e)
     models = [Model(a.name, paths[a.name], a.format, cost(a)) for a in artifacts if a.name in paths]
     results = run_all(models, images, cfg.accuracy_batch)
     for a in artifacts:
         if a.name in problems:
-            rows.append(make_row(**describe_artifact(a), target="arm64", status="failed", reason=problems[a.name]))
+            rows.append(Row(**describe_artifact(a), target="arm64", status="failed", reason=problems[a.name]))
             continue
         x86 = None
         if results[a.name].logits is not None:
@@ -171,15 +180,7 @@ def arm64_rows(manifest: Manifest, cfg, images: np.ndarray, labels: np.ndarray, 
     return rows, device
 
 
-def recommend(rows: list[dict]) -> dict:
-    """{"arm64": the lowest batch-1 instruction count among ok rows within the accuracy budget}."""
-    candidates = [r for r in rows if r["target"] == "arm64" and r["status"] == "ok" and r["batch"] == 1
-                  and r["instructions"] is not None and r["within_budget"]]
-    if not any(r["target"] == "arm64" for r in rows):
-        return {}
-    best = min(candidates, key=lambda r: r["instructions"], default=None)
-    return {"arm64": None if best is None else {
-        "artifact": best["artifact"], "runtime": best["runtime"], "instructions": best["instructions"],
-        "accuracy": best["accuracy"], "emulator": best["emulator"],
-        "basis": "lowest aarch64 instruction count per inference at batch 1, 1 thread, among ok rows "
-                 "within the accuracy budget"}}
+TARGET = Target(name="arm64", title="ARM64 phone CPU (Cortex-A76, emulated)", metric="instructions",
+                metric_label="aarch64 instructions per inference at batch 1 (a count, not a latency)",
+                baseline=None, how_to_measure="make arm64 && python -m runtime --targets arm64",
+                unavailable=unavailable, measure=measure_arm64)

@@ -1,11 +1,22 @@
 """android / browser-wasm rows from the mobile demos' results files: ok, stale, absent."""
 import json
+from types import SimpleNamespace
 
 import pytest
 
 from common.errors import UserError
-from runtime.device_results import device_rows
 from runtime.manifest import Artifact, Manifest
+from runtime.targets import TARGETS
+
+
+def device_rows(target, folder, manifest):
+    """(rows as dicts, device info) the way runtime/run.py gets them: `unavailable`, then `measure`."""
+    ctx = SimpleNamespace(cfg=SimpleNamespace(device_results_dir=folder), manifest=manifest, shared={})
+    why_not = TARGETS[target].unavailable(ctx)
+    if why_not:
+        return [{"status": "not measured", "reason": why_not, "p50_us": None}], None
+    measured = TARGETS[target].measure(ctx)
+    return [r.to_dict() for r in measured.rows], measured.device
 
 
 def manifest_with(name, sha256):
@@ -37,7 +48,8 @@ def test_results_matching_the_manifest_are_ok_and_others_stale(tmp_path):
 def test_no_results_file_is_not_measured_with_the_reason(tmp_path):
     rows, info = device_rows("android", tmp_path, manifest_with("x", "a" * 64))
     assert info is None and rows[0]["status"] == "not measured"
-    assert "runtime.android" in rows[0]["reason"] and rows[0]["p50_us"] is None
+    assert str(tmp_path / "android.json") in rows[0]["reason"]
+    assert "python -m runtime.android" in TARGETS["android"].how_to_measure
 
 
 def doc_with(result_changes):
@@ -84,17 +96,3 @@ def test_an_app_that_could_not_start_is_a_failed_row_with_its_reason(tmp_path):
     rows, _ = device_rows("android", tmp_path, manifest_with("x", "a" * 64))
     assert [(r["device"], r["status"]) for r in rows] == [("Google Pixel 8 (A1)", "failed")]
     assert rows[0]["reason"] == "the app could not start on this device: UnsatisfiedLinkError: no libexecutorch.so"
-
-
-def test_the_report_table_names_each_rows_phone(tmp_path):
-    from runtime import render
-    for serial in ("A1", "B2"):
-        (tmp_path / f"android-{serial}.json").write_text(json.dumps({
-            "target": "android", "status": "ok", "created_utc": "2026-11-25T18:00:00Z",
-            "device": {"model": "Google Pixel 8", "serial": serial},
-            "method": {"warmup": 1, "iterations": 2, "batch": 1, "threads": 1, "clock": "nanoTime"},
-            "results": [result("mlp_onnx_fp32", "a" * 64)]}))
-    rows, _ = device_rows("android", tmp_path, manifest_with("mlp_onnx_fp32", "a" * 64))
-    (title, header, cells), = render.tables({"rows": rows})
-    column = header.index("device")
-    assert title == "android" and [c[column] for c in cells] == ["Google Pixel 8 (A1)", "Google Pixel 8 (B2)"]

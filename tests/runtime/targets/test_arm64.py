@@ -12,7 +12,7 @@ import json
 import numpy as np
 import pytest
 
-from runtime import arm64, arm64_runs
+from runtime.targets import arm64, arm64_runs
 from runtime.manifest import read_manifest, verified_path
 from tests.conftest import require
 
@@ -81,7 +81,7 @@ def test_parity_check_catches_a_corrupted_input_and_a_mismatched_artifact(arm_ru
     other = next(a for a, _, _ in arm_runs.values() if a.quantization != "none")
     x86_other = x86_logits(other, arm_runs[other.name][1], images)
     rows = arm64.artifact_rows(onnx_artifact, onnx_result, x86_other, vectors[1], vectors[1], 1.0, 0.3, "qemu")
-    assert [r["status"] for r in rows] == ["failed"] and "differs from x86" in rows[0]["reason"]
+    assert [r.status for r in rows] == ["failed"] and "differs from x86" in rows[0].reason
 
 
 def test_two_counts_of_the_same_artifact_are_equal(arm_runs, vectors):
@@ -123,8 +123,8 @@ def test_report_has_a_counted_arm64_row_per_artifact_and_recommends_the_cheapest
         assert all(f.startswith("counts vary by") for f in r["flags"]) and (r["runtime"].startswith("onnx") or not r["flags"]), r
         assert "qemu-aarch64 version" in r["emulator"] and arm64.CPU in r["emulator"]
     # the parity check's x86 side is the cpu target's own accuracy pass of the same files
-    assert report["devices"]["arm64"]["x86_logits"] and all(
-        s.startswith("the cpu target's accuracy pass") for s in report["devices"]["arm64"]["x86_logits"])
+    device = report["targets"]["arm64"]["device"]
+    assert device["x86_logits"] and all(s.startswith("the cpu target's accuracy pass") for s in device["x86_logits"])
     batch1 = [r for r in rows if r["batch"] == 1]
     rec = report["recommendation"]["arm64"]
     assert rec["instructions"] == min(r["instructions"] for r in batch1)
@@ -190,21 +190,19 @@ def test_the_two_worker_queue_gives_each_artifact_its_own_logits_and_counts(arm_
         assert sorted(got.calls) == list(arm64_runs.COUNT_BATCHES) and min(got.calls[1]) > 10_000, artifact.name
 
 
-def test_markdown_shows_counts_beside_the_x86_p50_and_recommends_the_fewest():
-    from runtime import render
-    from runtime.rows import make_row
+def test_markdown_shows_counts_beside_the_x86_p50():
+    from runtime.report import render
+    from runtime.report.rows import Row
     common = dict(target="arm64", threads=1, status="ok", within_budget=True, accuracy=0.98, emulator="qemu")
-    rows = [make_row(artifact="a", runtime="executorch-xnnpack", target="cpu", batch=1, threads=1, p50_us=50.0),
-            make_row(artifact="b", runtime="executorch-xnnpack", target="cpu", batch=1, threads=1, p50_us=40.0),
-            make_row(artifact="a", runtime="executorch-xnnpack-aarch64", batch=1, instructions=111_599, **common),
-            make_row(artifact="b", runtime="executorch-xnnpack-aarch64", batch=1, instructions=308_691, **common),
-            make_row(artifact="c", runtime="executorch-xnnpack-aarch64", batch=1, instructions=99, **common
-                     | {"within_budget": False})]
-    report = {"rows": rows, "recommendation": arm64.recommend(rows)}
-    assert report["recommendation"]["arm64"]["artifact"] == "a"  # c is cheaper but over the budget
+    rows = [Row(artifact="a", runtime="executorch-xnnpack", target="cpu", batch=1, threads=1, p50_us=50.0),
+            Row(artifact="b", runtime="executorch-xnnpack", target="cpu", batch=1, threads=1, p50_us=40.0),
+            Row(artifact="a", runtime="executorch-xnnpack-aarch64", batch=1, instructions=111_599, **common),
+            Row(artifact="b", runtime="executorch-xnnpack-aarch64", batch=1, instructions=308_691, **common),
+            Row(artifact="c", runtime="executorch-xnnpack-aarch64", batch=1, instructions=99, **common
+                | {"within_budget": False})]
+    report = {"rows": [r.to_dict() for r in rows]}
     (title, header, cells), = [t for t in render.tables(report) if t[0] == "arm64"]
     table = {row[0]: dict(zip(header, row)) for row in cells}
     assert table["a"]["instructions"] == "111,599" and table["a"]["x86 p50 us"] == "50.0"
     assert (table["a"]["rank by instr."], table["a"]["rank by x86 p50"]) == ("2", "2")
     assert (table["b"]["rank by instr."], table["b"]["rank by x86 p50"]) == ("3", "1")
-    assert "111,599 aarch64 instructions" in "\n".join(render.recommendation_lines(report))

@@ -10,6 +10,9 @@ call: ~90 s of CPU for one fp32 artifact's 10k images), so the work is cut in tw
             allocator's state), so each count comes from a process whose history is the same in
             every run, whatever the queue did. The runners are native, so a process starts in
             well under a second.
+Every process is started through the pool's common.children group: when the report is
+interrupted (Ctrl-C, SIGTERM), run_all ends them and waits for its workers before its temp
+folder is removed.
 """
 from __future__ import annotations
 
@@ -24,7 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+from common.children import Children
+
+ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / ".cache" / "arm64"  # written by `make arm64` (native/arm64/setup.sh)
 # A named core: qemu 7.2's `max` CPU computes int8 wrong (its SME emulation; top-1 agreement 0.44
 # measured), Cortex-A76 (ARMv8.2 with dot-product, the big core of many 2019-2022 phones) is correct
@@ -102,9 +107,9 @@ def split_counts(counts: list[int], count_batches: tuple[int, ...]):
 
 
 def run_on_arm(fmt: str, models: list[Path], images: np.ndarray, count_batches: tuple[int, ...] = COUNT_BATCHES,
-               batch: int = 256, cache: Path = CACHE) -> list[ArmResult]:
+               batch: int = 256, cache: Path = CACHE, children: Children | None = None) -> list[ArmResult]:
     """All `models` (one format) through one fresh emulated runner process, in order, counted at
-    `count_batches`; one result per model."""
+    `count_batches`; one result per model. The process belongs to `children` (a group of its own by default)."""
     with tempfile.TemporaryDirectory(prefix="arm64-") as tmp:
         tmp = Path(tmp)
         np.ascontiguousarray(images, dtype=np.float32).tofile(tmp / "images.f32")
@@ -118,8 +123,7 @@ def run_on_arm(fmt: str, models: list[Path], images: np.ndarray, count_batches: 
         command = runner_command(fmt, Path("images.f32"), batch, count_batches, Path("counts.txt"), pairs, cache,
                                  program=Path("./runner"))
         try:
-            done = subprocess.run(command, capture_output=True, text=True, cwd=tmp,
-                                  timeout=TIMEOUT_S * max(1, len(models)))
+            done = (children or Children()).run(command, cwd=tmp, timeout=TIMEOUT_S * max(1, len(models)))
             died = None if done.returncode == 0 else (done.stderr.strip().splitlines() or ["no output"])[-1]
             lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
         except subprocess.TimeoutExpired:
@@ -141,17 +145,19 @@ def run_on_arm(fmt: str, models: list[Path], images: np.ndarray, count_batches: 
 class Server:
     """One runner process of one format, fed one model at a time on stdin; restarted after a crash."""
 
-    def __init__(self, fmt: str, images: Path, batch: int, tmp: Path, cache: Path):
+    def __init__(self, fmt: str, images: Path, batch: int, tmp: Path, cache: Path,
+                 children: Children | None = None):
         self.command = runner_command(fmt, images, batch, (), None, [], cache)
         self.stderr_path = tmp / f"{fmt}-{threading.get_ident()}.stderr"
+        self.children = children or Children()
         self.process: subprocess.Popen | None = None
 
     def run(self, model: Path, logits: Path) -> str | None:
         """Logits of every image written to `logits`; None, or why not."""
         if self.process is None or self.process.poll() is not None:
             with open(self.stderr_path, "w") as stderr:  # runtime logs: a pipe nobody reads would fill up
-                self.process = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                                stderr=stderr, text=True)
+                self.process = self.children.popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                                   stderr=stderr, text=True)
         watchdog = threading.Timer(TIMEOUT_S, self.process.kill)
         watchdog.start()
         try:
@@ -191,8 +197,14 @@ def run_all(models: list[Model], images: np.ndarray, batch: int, cache: Path = C
         threads = [threading.Thread(target=pool.worker) for _ in range(WORKERS)]
         for t in threads:
             t.start()
-        for t in threads:
-            t.join()
+        try:
+            for t in threads:
+                t.join()
+        except BaseException:  # Ctrl-C or SIGTERM: no emulation may outlive the report or its temp folder
+            pool.stop()
+            for t in threads:
+                t.join()
+            raise
         if pool.crashed:
             raise pool.crashed[0]
         return {m.name: merge(pool.errors[m.name], pool.logits_path(m), pool.counted[m.name], len(images))
@@ -212,6 +224,17 @@ class Pool:
         self.errors: dict[str, str | None] = {}     # model -> its accuracy pass's error
         self.counted: dict[str, ArmResult] = {}     # model -> its counts
         self.crashed: list[BaseException] = []
+        self.children = Children()                  # every runner process of the workers
+
+    def stop(self) -> None:
+        """Take the queued jobs away and kill the running emulations: each worker then ends its job
+        at once (its process gone) and finds nothing left to do."""
+        while True:
+            try:
+                self.work.get_nowait()
+            except queue.Empty:
+                break
+        self.children.end()
 
     def logits_path(self, model: Model) -> Path:
         return self.tmp / f"{model.name}.logits"
@@ -227,10 +250,10 @@ class Pool:
                     return
                 if kind == "count":
                     self.counted[item.name], = run_on_arm(item.fmt, [item.path], self.images[:max(COUNT_BATCHES)],
-                                                          batch=self.batch, cache=self.cache)
+                                                          batch=self.batch, cache=self.cache, children=self.children)
                 else:
                     server = servers.setdefault(item.fmt, Server(item.fmt, self.images_path, self.batch,
-                                                                 self.tmp, self.cache))
+                                                                 self.tmp, self.cache, self.children))
                     self.errors[item.name] = server.run(item.path, self.logits_path(item))
         except BaseException as e:  # re-raised by run_all: a bug here must stop the report, not lose rows
             self.crashed.append(e)

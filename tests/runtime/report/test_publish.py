@@ -1,4 +1,4 @@
-"""runtime/publish.py: the three report files change together or not at all."""
+"""runtime/report/publish.py: the three report files change together or not at all."""
 from __future__ import annotations
 
 import errno
@@ -7,8 +7,8 @@ import os
 import pytest
 
 from common.errors import UserError
-from runtime import publish as publish_module
-from runtime.publish import publish
+from runtime.report import publish as publish_module
+from runtime.report.publish import publish
 
 NAMES = ("latency_report.json", "latency_report.md", "latency_report.html")
 
