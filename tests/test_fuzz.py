@@ -231,7 +231,7 @@ def test_probe_manifests(tmp_path, capsys):
 def tiny_pte(tmp_path: Path) -> bytes:
     from export import executorch
     from export.variant import Variant
-    model = MLP.from_config(MLPConfig(784, 4, 10)).eval()
+    model = build(ModelSpec("mlp", {"input_size": 784, "hidden_size": 4, "output_size": 10}, 10), "test")
     executorch.build(model, Variant("executorch", "xnnpack"), torch.zeros(2, 1, 28, 28), tmp_path / "tiny.pte")
     return (tmp_path / "tiny.pte").read_bytes()
 
