@@ -14,7 +14,7 @@ WEB    := mobile_demo/web
 PIPELINE_PACKAGES := nodejs=node npm=npm chromium=chromium
 TEST_PACKAGES     := $(PIPELINE_PACKAGES) openjdk-17-jdk-headless=javac adb=adb maven=mvn aapt=aapt2
 
-.PHONY: help system-pipeline system-test android-check venv web data pipeline train export report test bench config-reference clean
+.PHONY: help system-pipeline system-test android-check venv web data pipeline pipeline-steps train export report screenshot test bench timing config-reference clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -25,10 +25,13 @@ system-pipeline:  ## install the Debian packages `make pipeline` needs (node, np
 system-test:  ## install the Debian packages `make test` needs (those above + JDK 17, adb, Maven, aapt), only those missing
 	@bash tools/ensure_packages.sh $(TEST_PACKAGES)
 
+# --no-compile: pip would byte-compile every file of every package, about half of the install's CPU
+# time with torch's CUDA build; importing the stages then compiles (and checks) what they load, even
+# where PYTHONDONTWRITEBYTECODE is set, and Python compiles the rest on first use.
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
-	$(PY) -c "import torch, torchvision, executorch, onnxruntime"  # fail here, not mid-pipeline
+	$(PY) -m pip install -q --no-compile -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
+	env -u PYTHONDONTWRITEBYTECODE $(PY) -c "import train.__main__, export.__main__, runtime.__main__"  # fail here, not mid-pipeline
 	touch $@
 
 venv: $(VENV)/.installed  ## create .venv and install the project with its pinned dependencies
@@ -44,17 +47,38 @@ data:  ## put the MNIST .gz files in data/MNIST/raw (copied from MNIST_GZ_DIR wh
 	@if [ -d "$(MNIST_GZ_DIR)" ]; then cp -n $(MNIST_GZ_DIR)/*.gz $(DATA_DIR)/MNIST/raw/; \
 	 else echo "note: $(MNIST_GZ_DIR) not found; torchvision will download MNIST if there is network"; fi
 
+# Each stage skips itself, with one line saying why, when its output was made from the same
+# inputs (common/stages.py); FORCE=1 runs every stage anyway: `make pipeline FORCE=1`.
+FORCE ?=
+STAGE_FLAGS := $(if $(filter-out 0,$(FORCE)),--force)
+
 train: venv data  ## train the MLP -> checkpoints/mlp.pt
-	DATA_DIR=$(DATA_DIR) $(PY) -m train
+	DATA_DIR=$(DATA_DIR) $(PY) -m train $(STAGE_FLAGS)
 
-export: venv data  ## export, verify and embed every artifact -> artifacts/, mobile_demo/*/
-	DATA_DIR=$(DATA_DIR) $(PY) -m export --embed true
+export: venv data train  ## export, verify and embed every artifact -> artifacts/, mobile_demo/*/
+	DATA_DIR=$(DATA_DIR) $(PY) -m export --embed true $(STAGE_FLAGS)
 
-report: system-pipeline venv web data  ## measure the web demo in headless Chromium, then the latency report -> reports/
-	node $(WEB)/bench.mjs bench --warmup 100 --iterations 1000 --out reports/device_results/browser-wasm.json
-	DATA_DIR=$(DATA_DIR) $(PY) -m runtime
+report: system-pipeline venv web data export  ## measure the web demo in headless Chromium, then the latency report -> reports/
+	$(PY) -m runtime.browser $(STAGE_FLAGS)
+	DATA_DIR=$(DATA_DIR) $(PY) -m runtime $(STAGE_FLAGS)
 
-pipeline: system-pipeline train export report  ## set up and run the whole job: train -> export -> embed -> browser bench -> report
+# One pipeline at a time in a folder: a second `make pipeline` says so and waits for the first,
+# then finds every stage done, so neither publishes a mix of two runs. Two make jobs at a time
+# (this machine's 2 cores): the ARM64 set-up runs beside training and export (one thread each), npm
+# beside pip; `report` waits for everything, so nothing runs beside a measurement.
+pipeline:  ## set up and run the whole job: train -> export -> embed -> browser bench -> report (FORCE=1: rerun every stage)
+	@flock -n .pipeline.lock true || echo "pipeline: another make pipeline is running in this folder; waiting for it to finish (lock .pipeline.lock)"
+	@flock .pipeline.lock $(MAKE) --no-print-directory -j2 pipeline-steps
+
+pipeline-steps: system-pipeline report
+
+REPORT_HTML ?= reports/latency_report.html
+SCREENSHOT  ?= docs/images/report-first-screen.png
+
+screenshot: web  ## the README's picture: the first screen (1400x900) of REPORT_HTML in headless Chromium -> docs/images/
+	@test -f $(REPORT_HTML) || { echo "error: $(REPORT_HTML) not found: run \`make report\` first (or pass REPORT_HTML=...)" >&2; exit 2; }
+	@mkdir -p $(dir $(SCREENSHOT))
+	node tools/report_page.mjs screenshot $(REPORT_HTML) $(SCREENSHOT) --width 1400 --height 900
 
 # javac, mvn and aapt2 (Debian's aapt) come with system-test. Maven keeps its downloads in ~/.m2
 # (Robolectric's Android 15 framework for the MainActivity tests among them: ~0.5 GB once), so later
@@ -68,6 +92,9 @@ test: system-test android-check venv web data  ## run every test: the Android co
 bench: venv data  ## check the speed, size and accuracy targets from one measured run -> reports/bench/bench.json
 	DATA_DIR=$(DATA_DIR) $(PY) -m tools.bench
 
+timing: venv  ## time the main job on fresh clones of HEAD: make pipeline, again, [runtime] changed, make test -> reports/timing/
+	$(PY) -m tools.timing --test true
+
 config-reference: venv  ## regenerate the README's config reference from the stage dataclasses
 	$(PY) -m tools.config_reference --write
 
@@ -75,11 +102,11 @@ config-reference: venv  ## regenerate the README's config reference from the sta
 ARM64_CACHE := .cache/arm64
 
 .PHONY: arm64
-arm64: venv  ## set up the arm64 target (qemu-user, arm64 userland, aarch64 wheels, runner, counting plugin) -> .cache/arm64
+arm64: venv | system-pipeline  ## set up the arm64 target (qemu-user, arm64 userland, aarch64 wheels, runner, counting plugin) -> .cache/arm64
 	bash native/arm64/setup.sh $(PY) $(ARM64_CACHE)
 
 # The report's arm64 rows and tests/runtime/test_arm64.py run on that set-up.
 report test: arm64
 
 clean:  ## remove outputs (keeps .venv and data)
-	rm -rf checkpoints artifacts artifacts-runs reports
+	rm -rf checkpoints artifacts artifacts-runs reports .artifacts.stage.json .artifacts.stage.json.lock

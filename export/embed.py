@@ -23,7 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import owner
+from common import owner, stages
 from common.config import add_config_flags, check_fields, config_from_args, option
 from common.errors import UserError, run_cli
 from common.files import atomic_write_json, check_free_space, ensure_writable_dir, sha256_file
@@ -172,6 +172,21 @@ def embed(manifest_path: Path, assets_dir: Path = ANDROID_ASSETS, names: tuple[s
         for _, tmp in staged:
             shutil.rmtree(tmp, ignore_errors=True)
     return [a["name"] for a in rows]
+
+
+def embed_step(manifest_path: Path, names: tuple[str, ...] | None = None, force: bool = False,
+               assets_dir: Path = ANDROID_ASSETS, web_dir: Path = WEB_MODELS) -> None:
+    """`embed`, as a pipeline stage: skipped, with one line saying why, when both demos already hold
+    these artifacts of this very manifest (common/stages.py); --force embeds anyway."""
+    def inputs() -> dict:
+        return {"names": list(names or DEFAULT_NAMES), "manifest": stages.files([Path(manifest_path)]),
+                "web_dir": str(web_dir), "code": stages.code("export", "common")}
+    with stages.running("embed", Path(assets_dir), inputs, force) as stage:
+        if stage is None:
+            return
+        done = embed(manifest_path, assets_dir, names, web_dir)
+        stage.done([Path(assets_dir)] + ([Path(web_dir)] if web_dir is not None and Path(web_dir).exists() else []))
+    print(f"embedded {', '.join(done)} into the mobile demos")
 
 
 def disk_needed(manifest: dict, rows: list[dict]) -> int:

@@ -7,16 +7,15 @@ file's sha256 must match before anything loads it.
 from __future__ import annotations
 
 import dataclasses
-import importlib.metadata
 import json
 import math
-import platform
 import re
 import types
 import typing
 from pathlib import Path
 from typing import Any
 
+from common import stages
 from common.errors import UserError, one_line
 from common.files import atomic_write_json, sha256_file
 
@@ -187,13 +186,7 @@ def _named(entry: Any) -> str:
 
 def versions(packages: tuple[str, ...] = VERSIONED_PACKAGES) -> dict[str, str]:
     """Installed versions of `packages` (and Python), "not installed" for the absent ones."""
-    out = {"python": platform.python_version()}
-    for name in packages:
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
+    return stages.versions(*packages)
 
 
 def write(path: Path, header: dict[str, Any], artifacts: list[Artifact]) -> dict[str, Any]:

@@ -13,16 +13,23 @@ Exit codes (README, "Exit codes"):
      previous report is left as it was (INTERRUPTED).
 Targets left at the default that this machine cannot measure (cuda without a GPU, android and
 browser-wasm without a results file) are `not measured` rows with the reason and do not fail.
+
+By default it measures what the recommendation and the artifact table need (runtime/config.py
+FULL says what --full adds; the report names what was left out). Skipped, with one line saying
+why, when the report was made from the same settings, manifest, checkpoint, data, device
+results, ARM64 set-up, machine, code and library versions (common/stages.py); --force measures again.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
+from common import progress, stages
 from common.config import add_config_flags, config_from_args, given
 from common.errors import run_cli
-from runtime.config import QUICK, RuntimeConfig
-from runtime.run import build_report, check_out_dir, write_report
+from runtime.config import FULL, QUICK, RuntimeConfig
+from runtime.run import REPORT_LINK, REPORT_NAMES, build_report, check_out_dir, stage_inputs, write_report
 
 # What an interrupted report leaves (Ctrl-C or SIGTERM): its child processes and temp folders are
 # gone, and the report files are published only at the end, all three together.
@@ -36,12 +43,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="smoke-test counts (" + ", ".join(f"{k}={v}" for k, v in QUICK.items())
                              + ") unless given explicitly; the report's method block says so")
+    parser.add_argument("--full", action="store_true",
+                        help="the exhaustive matrix (" + ", ".join(f"{k}={v}" for k, v in FULL.items())
+                             + ") unless given explicitly; `make bench` runs it")
+    parser.add_argument("--force", action="store_true", help="measure even when the report is up to date")
     args = parser.parse_args(argv)
-    cfg = config_from_args(RuntimeConfig, "runtime", args, preset=QUICK if args.quick else None)
+    preset = {**(FULL if args.full else {}), **(QUICK if args.quick else {})}  # --full --quick: every row, quickly
+    cfg = config_from_args(RuntimeConfig, "runtime", args, preset=preset or None)
     check_out_dir(cfg.out_dir)  # before minutes of measuring, not after
     required = cfg.targets if "targets" in given(RuntimeConfig, "runtime", args) else ()
-    report = build_report(cfg, required)
-    paths = write_report(report, cfg.out_dir)
+    inputs = lambda: stage_inputs(cfg, required)  # noqa: E731 - read inside the stage's lock
+    with stages.running("report", cfg.out_dir / REPORT_LINK, inputs, args.force) as stage:
+        if stage is None:
+            return summarize(json.loads((cfg.out_dir / REPORT_NAMES[0]).read_text()),
+                             [cfg.out_dir / name for name in REPORT_NAMES])
+        with progress.native_logs_above_bars():
+            report = build_report(cfg, required)
+        paths = write_report(report, cfg.out_dir)
+        if not report["problems"]:
+            # a report that breaks the contract is not done; its files, and the links readers open
+            stage.done([cfg.out_dir / REPORT_LINK] + [cfg.out_dir / name for name in REPORT_NAMES])
+    return summarize(report, paths)
+
+
+def summarize(report: dict, paths: list) -> int:
+    """The report's answer in a few lines; its exit status (see the module docstring)."""
     for key, card in report["recommendation"].items():
         print(summary_line(key, card))
     for line in report.get("baseline", {}).get("regressions", []):
@@ -49,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{line['threads']}: {line['kind']} {line['detail']}")
     for problem in report["problems"]:
         print(f"problem: {problem}", file=sys.stderr)
-    print("report: " + ", ".join(str(p) for p in paths))
+    if paths:
+        print("report: " + ", ".join(str(p) for p in paths))
     return 1 if report["problems"] else 0
 
 

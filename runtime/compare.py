@@ -18,7 +18,12 @@ from common.errors import one_line
 from runtime import harness, runners, stats
 from runtime.report.rows import Row
 
-CANDIDATES = 6       # fastest rows (by their own p50, timed minutes apart) re-timed against the baseline
+# Rows re-timed against the baseline: every eligible row whose own p50 is within SPREAD of the
+# fastest one's, at least CANDIDATES and at most MAX_CANDIDATES of them, fastest first. Row p50s
+# are timed minutes apart: on a busy shared machine one artifact's p50 moved by 1.6x between two
+# reports, so a fixed top few could leave out the row that wins when timed interleaved. Each
+# candidate costs its share of RATIO_ROUNDS rounds (a few seconds at batch 1).
+CANDIDATES, MAX_CANDIDATES, SPREAD = 6, 16, 1.5
 RATIO_ROUNDS = 200   # the 95% interval of a median over 200 rounds spans its 86th..115th smallest values
 
 
@@ -64,13 +69,14 @@ def eligible(row: Row, threads: int, baseline: str) -> bool:
 
 
 def interleaved_ratio(jobs, rows: list[Row], bench, baseline: str) -> dict | None:
-    """The CANDIDATES fastest eligible rows and the `baseline` runtime (torch-eager), all loaded at once,
+    """The fastest eligible rows (see CANDIDATES) and the `baseline` runtime (torch-eager), all loaded at once,
     timed in RATIO_ROUNDS alternating rounds; per candidate the median of its per-round p50 / the
     baseline's p50 and a 95% interval."""
     threads, by_pair = _threads(bench), _jobs_by_pair(jobs)
     base = next((j for j in jobs if j.runtime == baseline and j.load is not None), None)
     rows = sorted((r for r in rows if eligible(r, threads, baseline) and (r.artifact, r.runtime) in by_pair),
-                  key=lambda r: r.p50_us)[:CANDIDATES]
+                  key=lambda r: r.p50_us)
+    rows = [r for i, r in enumerate(rows[:MAX_CANDIDATES]) if i < CANDIDATES or r.p50_us <= SPREAD * rows[0].p50_us]
     if base is None or not rows:
         return None
     method = {"baseline": baseline, "target": base.target, "batch": 1, "threads": threads, "rounds": RATIO_ROUNDS,

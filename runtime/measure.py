@@ -16,10 +16,12 @@ import numpy as np
 from tqdm import tqdm
 
 from common.errors import one_line
+from export import verify
+from export.manifest import versions
 from export.variant import Runner
 from export.verify import predict_all, within_budget
 from runtime import harness, peak_rss, runners
-from runtime.manifest import ArtifactError, Manifest, loadable_path
+from runtime.manifest import Artifact, ArtifactError, Manifest, loadable_path
 from runtime.report.rows import Row, describe_artifact
 
 STAT_KEYS = ("p50_us", "p90_us", "p99_us", "mean_us", "std_us", "trimmed_mean_us", "cv", "throughput")
@@ -36,6 +38,7 @@ class Job:
     rss: tuple[str, Path] | None = None          # (runtime, path) for the peak-RSS subprocess
     error: str | None = None                     # why it cannot run (verification failed)
     sha256: str | None = None                    # the artifact file's (manifest); None: the checkpoint
+    artifact: Artifact | None = None             # its manifest row; None: the checkpoint
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +54,8 @@ class Bench:
     threads: tuple[int, ...]     # resolved: 0 already replaced by the core count
     accuracy_batch: int
     peak_rss: bool
+    export_versions: dict[str, str]   # the library versions the export verified with (manifest)
+    export_threads: int | None        # the thread count it verified at (manifest config)
     # (runtime, artifact sha256) -> the accuracy pass's logits, filled by measure_job: the arm64
     # target's x86 side of its parity check (10k x 10 float32: 0.4 MB each)
     logits: dict = dataclasses.field(default_factory=dict)
@@ -62,7 +67,9 @@ def bench_of(ctx, peak_rss: bool | None = None) -> Bench:
     return Bench(images=ref.images, labels=ref.labels, reference_top1=ref.top1, reference_accuracy=ref.accuracy,
                  budget_pp=ctx.manifest.accuracy_budget_pp, method=ctx.method, batches=tuple(cfg.batches),
                  threads=ctx.threads, accuracy_batch=cfg.accuracy_batch,
-                 peak_rss=cfg.peak_rss if peak_rss is None else peak_rss)
+                 peak_rss=cfg.peak_rss if peak_rss is None else peak_rss,
+                 export_versions=ctx.manifest.raw.get("versions", {}),
+                 export_threads=ctx.manifest.raw.get("config", {}).get("threads"))
 
 
 def evaluate(runner, images: np.ndarray, labels: np.ndarray, reference_top1: np.ndarray,
@@ -88,7 +95,7 @@ def target_jobs(target: str, manifest: Manifest, checkpoint: Path,
     every ok artifact with each of its runtimes. Also `not measured` rows: for a runtime that cannot
     run here (no CUDA device), and on cpu for artifacts that export did not produce."""
     own = runners.of_target(target)
-    pairs: list[tuple[str, dict, Path | None, str | None, str | None]] = [
+    pairs: list[tuple[str, dict, Path | None, str | None, Artifact | None]] = [
         (name, EAGER_FACTS, checkpoint, None, None) for name, r in own.items() if r.runs is None]
     skipped = []
     for artifact in manifest.artifacts:
@@ -107,17 +114,18 @@ def target_jobs(target: str, manifest: Manifest, checkpoint: Path,
                 path = loadable_path(manifest, artifact)
             except ArtifactError as e:
                 error = str(e)
-        pairs += [(name, facts, path, error, artifact.sha256) for name in names]
+        pairs += [(name, facts, path, error, artifact) for name in names]
     jobs = []
-    for name, facts, path, error, sha256 in pairs:
+    for name, facts, path, error, artifact in pairs:
         reason = runners.unavailable(name)
+        sha256 = artifact.sha256 if artifact else None
         if reason:
             skipped.append(Row(**facts, runtime=name, target=target, status="not measured", reason=reason))
         elif error:
-            jobs.append(Job(name, target, facts, None, error=error, sha256=sha256))
+            jobs.append(Job(name, target, facts, None, error=error, sha256=sha256, artifact=artifact))
         else:  # peak RSS is a host-memory figure: measured for cpu rows only
             jobs.append(Job(name, target, facts, _loader(name, path), (name, path) if target == "cpu" else None,
-                            sha256=sha256))
+                            sha256=sha256, artifact=artifact))
     return jobs, skipped
 
 
@@ -129,22 +137,44 @@ def failed(job: Job, reason: str, **values) -> dict:
     return Row(**job.facts, runtime=job.runtime, target=job.target, status="failed", reason=reason, **values)
 
 
+def exported_scores(job: Job, bench: Bench) -> dict | None:
+    """The export's verified scores of this very file (same sha256), when this row's accuracy pass
+    would compute exactly what the export's verification did: the same runtime build (the
+    packages of runners.RUNTIMES[...].builds installed at the versions the manifest recorded), on
+    the same test data (load_reference checked the checkpoint and its data files), at the same
+    batch (export.verify.BATCH: int8-dynamic quantizes a batch as a whole) and thread count.
+    None: measure it. Another build (CUDA, ARM64, a browser, a phone) always measures."""
+    artifact, builds = job.artifact, runners.RUNTIMES[job.runtime].builds
+    if (artifact is None or artifact.test_accuracy is None or not builds or bench.accuracy_batch != verify.BATCH
+            or bench.export_threads != max(bench.threads)):
+        return None
+    if any(bench.export_versions.get(name) != version for name, version in versions(builds).items()
+           if name != "python"):
+        return None
+    # parity.top1_agreement compares with the model the artifact was made from: that is the fp32
+    # reference only for unpruned artifacts (a pruned one's source is its fine-tuned pruned model)
+    agreement = artifact.parity["top1_agreement"] if artifact.pruning == "none" and artifact.parity else None
+    return {"accuracy": artifact.test_accuracy, "top1_agreement": agreement, "accuracy_source": "export"}
+
+
 def measure_job(job: Job, bench: Bench, bar: tqdm) -> list[Row]:
     """Rows of one (artifact, runtime): one per threads x batch."""
     steps = len(bench.threads) * len(bench.batches)
     if job.error:
         bar.update(steps)
         return [failed(job, job.error)]
-    bar.set_description(f"{job.runtime} {job.facts['artifact']}: accuracy")
-    try:
-        logits = predict_all(job.load(max(bench.threads)), bench.images, bench.accuracy_batch)
-    except Exception as e:  # a runtime that cannot load or run is a failed row, not a crash
-        bar.update(steps)
-        return [failed(job, f"load or run failed: {one_line(e)}")]
-    if job.sha256 and job.target == "cpu":
-        bench.logits[(job.runtime, job.sha256)] = logits
-    checked = scores(logits, bench.labels, bench.reference_top1)
-    checked.update(accuracy_images=len(bench.labels), accuracy_source="measured",
+    checked = exported_scores(job, bench)
+    if checked is None:
+        bar.set_description(f"{job.runtime} {job.facts['artifact']}: accuracy")
+        try:
+            logits = predict_all(job.load(max(bench.threads)), bench.images, bench.accuracy_batch)
+        except Exception as e:  # a runtime that cannot load or run is a failed row, not a crash
+            bar.update(steps)
+            return [failed(job, f"load or run failed: {one_line(e)}")]
+        if job.sha256 and job.target == "cpu":
+            bench.logits[(job.runtime, job.sha256)] = logits
+        checked = {**scores(logits, bench.labels, bench.reference_top1), "accuracy_source": "measured"}
+    checked.update(accuracy_images=len(bench.labels),
                    within_budget=within_budget(checked["accuracy"], bench.reference_accuracy, bench.budget_pp))
     flags = [] if checked["within_budget"] else [
         f"over the accuracy budget: {checked['accuracy']:.4f} vs reference {bench.reference_accuracy:.4f} "

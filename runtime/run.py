@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import fnmatch
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import torch
 
+from common import stages
+from common.config import as_dict
 from common.errors import UserError
 from common.files import sha256_file
 from export.verify import reference_logits
@@ -14,12 +18,36 @@ from runtime import environment, harness
 from runtime.config import RuntimeConfig
 from runtime.manifest import Manifest, read_manifest
 from runtime.report import assemble, publish, render
+from runtime.report.publish import LINK as REPORT_LINK
 from runtime.targets import TARGETS
+from runtime.targets import arm64_runs
 from runtime.targets.base import Context, Reference, Target
+from runtime.targets.device_results import results_files
 from train import data
-from train.checkpoint import check_data_files, load_model
+from train.checkpoint import check_data_files, load, load_model
 
 REPORT_NAMES = ("latency_report.json", "latency_report.md", "latency_report.html")
+
+
+# Settings that name where inputs and outputs are: their content's sha256 stands for them.
+NOT_INPUTS = ("manifest", "checkpoint", "data_dir", "out_dir", "device_results_dir", "baseline")
+
+
+def stage_inputs(cfg: RuntimeConfig, required: tuple[str, ...]) -> dict[str, Any]:
+    """What a report is a function of (common/stages.py): the settings, the files it reads (by
+    sha256: the manifest names every artifact's), the ARM64 set-up, the machine, this code and
+    the libraries. `required`: targets named explicitly, which decide the exit status."""
+    spec = data.get_spec(load(cfg.checkpoint)["dataset"]["name"])  # missing or broken: the report's own error
+    device_results = [p for t in ("android", "browser-wasm") for p in results_files(t, cfg.device_results_dir)]
+    return {"config": {**{k: v for k, v in as_dict(cfg).items() if k not in NOT_INPUTS}, "required": list(required)},
+            "manifest": stages.files([cfg.manifest]), "checkpoint": stages.files([cfg.checkpoint]),
+            "data": data.raw_file_hashes(spec, cfg.data_dir), "device_results": stages.files(device_results),
+            "baseline": stages.files([Path(cfg.baseline)]) if cfg.baseline else None,
+            "arm64": stages.files([arm64_runs.CACHE / "versions.txt", arm64_runs.CACHE / "bin"]),
+            "machine": {"cpu": environment.cpu_model(), "cores": environment.all_cores(),
+                        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None},
+            "code": stages.code("runtime", "export", "train", "common", "native/arm64"),
+            "versions": stages.versions(*environment.PACKAGES)}
 
 
 def check_inputs(cfg: RuntimeConfig) -> tuple[Manifest, dict | None]:

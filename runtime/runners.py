@@ -33,6 +33,11 @@ class Runtime:
     runs: Callable[[Artifact], bool] | None        # which manifest artifacts it runs; None: the checkpoint
     load: Callable[..., Runner]                    # (path, threads=None) -> runner with predict() and raw()
     raw_call: str                                  # the runtime's own call, for the report's runner_overhead
+    # The packages whose installed versions are this runtime's build. The export verified every
+    # artifact through its format's runner on this build (export/verify.py): a row may take that
+    # accuracy when the manifest recorded the same versions (runtime/measure.py exported_scores).
+    # () for a build the export never ran (CUDA): it always measures.
+    builds: tuple[str, ...] = ()
 
 
 def artifacts(fmt: str, backend: str | None = None, fp32_only: bool = False) -> Callable[[Artifact], bool]:
@@ -59,12 +64,15 @@ ET_CALL = "method.execute([tensor]) (executorch.runtime)"
 
 RUNTIMES: dict[str, Runtime] = {
     "torch-eager": Runtime("cpu", None, checkpoint, EAGER_CALL),
-    "torchscript": Runtime("cpu", artifacts("torchscript"), torchscript.load, TORCH_CALL),
-    "torchscript-lite": Runtime("cpu", artifacts("torchscript-lite"), torchscript_lite.load, TORCH_CALL),
-    "onnxruntime": Runtime("cpu", artifacts("onnx"), functools.partial(onnx.load, bind=False), ORT_CALL),
-    "onnxruntime-iobinding": Runtime("cpu", artifacts("onnx"), onnx.load, ORT_CALL),
-    "executorch-xnnpack": Runtime("cpu", artifacts("executorch", "xnnpack"), executorch.load, ET_CALL),
-    "executorch-portable": Runtime("cpu", artifacts("executorch", "portable"), executorch.load, ET_CALL),
+    "torchscript": Runtime("cpu", artifacts("torchscript"), torchscript.load, TORCH_CALL, ("torch",)),
+    "torchscript-lite": Runtime("cpu", artifacts("torchscript-lite"), torchscript_lite.load, TORCH_CALL, ("torch",)),
+    "onnxruntime": Runtime("cpu", artifacts("onnx"), functools.partial(onnx.load, bind=False), ORT_CALL,
+                           ("onnxruntime",)),
+    "onnxruntime-iobinding": Runtime("cpu", artifacts("onnx"), onnx.load, ORT_CALL, ("onnxruntime",)),
+    "executorch-xnnpack": Runtime("cpu", artifacts("executorch", "xnnpack"), executorch.load, ET_CALL,
+                                  ("executorch",)),
+    "executorch-portable": Runtime("cpu", artifacts("executorch", "portable"), executorch.load, ET_CALL,
+                                   ("executorch",)),
     "torch-eager-cuda": Runtime("cuda", None, functools.partial(checkpoint, device="cuda"),
                                 EAGER_CALL + ", synchronized"),
     # quantized TorchScript ops are CPU-only

@@ -24,6 +24,39 @@ SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+class FakeTime:
+    """A stand-in for the `time` module of the code under test: its clocks move only when that code
+    sleeps or a fake runner `work`s, so a test of timing logic takes no real time and its figures
+    are exact (monkeypatch.setattr(module, "time", FakeTime()))."""
+
+    def __init__(self) -> None:
+        self.ns = 0
+
+    def work(self, seconds: float) -> None:
+        self.ns += round(seconds * 1e9)
+
+    sleep = work
+
+    def perf_counter_ns(self) -> int:
+        return self.ns
+
+    def monotonic(self) -> float:
+        return self.ns / 1e9
+
+
+# Fixtures whose first use costs minutes (the full default export, the emulated ARM64 set-up, the
+# browser, the JVM): a test that uses one is marked `slow`, and `pytest -m "not slow"` is a loop of a
+# few minutes while editing.
+SLOW_FIXTURES = {"exported", "ready", "web_tools", "jvm_run"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m "not slow"` deselects by marker
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
+
+
 def require(condition: bool, why: str) -> None:
     """Skip locally when a tool is missing; in CI a missing tool is a failure."""
     if not condition:
@@ -93,6 +126,19 @@ def exported(tmp_path_factory, trained, data_dir) -> Path:
     out = tmp_path_factory.mktemp("export") / "artifacts"
     export_run(ExportConfig(checkpoint=trained, out_dir=out, data_dir=data_dir), log=lambda line: None)
     return out / "manifest.json"
+
+
+@pytest.fixture(scope="session")
+def few_artifacts(request, tmp_path_factory, trained, data_dir) -> Path:
+    """manifest.json holding the artifacts the runtime tests (tests/runtime/conftest.py SAMPLE) and the
+    demos' default embed use. When a test of this session uses the full export (`exported`), that
+    one, built once anyway; else every format at fp32, int8-dynamic and int8-static, unpruned, fixed
+    recipes (13 artifacts, a fraction of the full export's CPU time)."""
+    if any("exported" in item.fixturenames for item in request.session.items):
+        return request.getfixturevalue("exported")
+    out = tmp_path_factory.mktemp("few-artifacts") / "artifacts"
+    cfg = ExportConfig(checkpoint=trained, out_dir=out, data_dir=data_dir, prunings=("none",), search="off")
+    return export_run(cfg, log=lambda line: None)
 
 
 @pytest.fixture(scope="session")

@@ -104,6 +104,9 @@ def to_tensors(ds: datasets.VisionDataset, spec: DatasetSpec) -> TensorDataset:
 def raw_file_hashes(spec: DatasetSpec, data_dir: Path) -> dict[str, str]:
     """sha256 of each extracted IDX file, recorded in the checkpoint as the data's identity."""
     raw = data_dir / spec.folder / "raw"
+    if not raw.is_dir():
+        raise UserError(f"no {spec.name} files in {raw}: copy the official files of {spec.name} there (for mnist "
+                        f"`make data` copies them from MNIST_GZ_DIR) or pass --data-dir with the folder that has them")
     return {p.name: sha256_file(p) for p in sorted(raw.iterdir()) if p.is_file() and not p.name.endswith(".gz")}
 
 

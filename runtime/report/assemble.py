@@ -12,6 +12,7 @@ from common.errors import UserError, one_line
 from export.manifest import fits
 from export.verify import within_budget
 from runtime import environment
+from runtime.config import left_out
 from runtime.report.recommend import recommend
 from runtime.report.rows import Row
 from runtime.targets.base import Context, Measured, Target
@@ -34,6 +35,7 @@ def assemble(ctx: Context, targets: list[Target], measured: dict[str, Measured |
                                          [Row(target=t.name, status="not measured", reason=why_not[t.name])])]
     add_ratios(rows, {t.name: t.baseline for t in targets})
     flag_slow_int8(rows)
+    skipped = left_out(cfg, environment.all_cores())
     cards = {}
     for t in targets:
         cards.update(recommend(t, measured[t.name], why_not[t.name], manifest, reference.accuracy))
@@ -41,8 +43,14 @@ def assemble(ctx: Context, targets: list[Target], measured: dict[str, Measured |
         "schema": SCHEMA,
         "environment": environment.describe(list(ctx.threads), harness_overhead),
         "method": {**ctx.method.describe(), "batches": list(cfg.batches), "threads": list(ctx.threads),
-                   "accuracy": "full test set through each runtime's own predict(), "
-                               f"batch {cfg.accuracy_batch}; top-1 agreement with the fp32 PyTorch model",
+                   "accuracy": "the full test set through each row's own runtime (predict(), batch "
+                               f"{cfg.accuracy_batch}), or, where the row's accuracy_source is `export`, the "
+                               "export's verification of the same file (sha256) through the same runtime build "
+                               "on the same test data; top-1 agreement with the fp32 PyTorch model (an "
+                               "`export` row of a pruned artifact has none: the export compared it with its "
+                               "pruned source). arm64: accuracy_images test images, see its device block",
+                   # what `python -m runtime --full` measures beyond this report ([] for a full one)
+                   "left_out": skipped,
                    "peak_rss": "VmHWM of a fresh `python -m runtime.peak_rss` process: load + 10 calls at "
                                f"batch {max(cfg.batches)}" if cfg.peak_rss else "not measured (peak_rss = false)",
                    "ratio_to_eager": "p50 / the target's torch-eager p50 at the same batch and threads"},
@@ -51,7 +59,8 @@ def assemble(ctx: Context, targets: list[Target], measured: dict[str, Measured |
                      "accuracy_budget_pp": manifest.accuracy_budget_pp},
         "reference": {"accuracy": reference.accuracy, "test_count": int(len(reference.labels)),
                       "model": "fp32 PyTorch checkpoint"},
-        "targets": {t.name: target_block(t, measured[t.name], why_not[t.name]) for t in targets},
+        "targets": {t.name: target_block(t, measured[t.name], why_not[t.name], skipped.get(t.name, []))
+                    for t in targets},
         "rows": [r.to_dict() for r in rows],
         "recommendation": {key: card.to_dict() for key, card in cards.items()},
         # export's compression search (manifest `search` objects), for the report's frontier plot
@@ -71,11 +80,14 @@ def assemble(ctx: Context, targets: list[Target], measured: dict[str, Measured |
     return out
 
 
-def target_block(target: Target, measured: Measured | None, why_not: str | None) -> dict[str, Any]:
-    """report["targets"][name]: what the target is, whether it was measured, on what, and its extras."""
+def target_block(target: Target, measured: Measured | None, why_not: str | None,
+                 left_out: list[str]) -> dict[str, Any]:
+    """report["targets"][name]: what the target is, whether it was measured, on what, what
+    `--full` would add, and its extras."""
     block = {"title": target.title, "metric": target.metric, "metric_label": target.metric_label,
              "baseline": target.baseline, "measured": measured is not None, "reason": why_not,
-             "how_to_measure": target.how_to_measure, "device": measured.device if measured else None}
+             "how_to_measure": target.how_to_measure, "device": measured.device if measured else None,
+             "left_out": left_out}
     return {**block, **(measured.extras if measured else {})}
 
 

@@ -45,7 +45,7 @@ class Recommendation:
     runner_up: Contender | None = None
     why: str | None = None                # why `best` won over `runner_up`, in figures
     accuracy: float | None = None         # test accuracy of `best` (the row's, else the export's)
-    accuracy_source: str | None = None    # measured on this target | export (the x86 verification)
+    accuracy_source: str | None = None    # measured on this target | export (the export's check of the same file)
     reference_accuracy: float | None = None
     drop_pp: float | None = None          # reference - accuracy, percentage points
     budget_pp: float | None = None
@@ -89,9 +89,9 @@ def _card(target: Target, measured: Measured, device: str | None, manifest: Mani
         return Recommendation(**base, reason="no ok artifact within the accuracy budget was measured at batch 1")
     best, row = ranked[0]
     runner_up = ranked[1][0] if len(ranked) > 1 else None
-    accuracy, source = row.accuracy, "measured" if row.accuracy is not None else "export"
-    if accuracy is None:
-        accuracy = next((a.test_accuracy for a in manifest.artifacts if a.name == row.artifact), None)
+    accuracy, source = row.accuracy, row.accuracy_source or "measured"
+    if accuracy is None:  # a device row: the export's figure for the same file
+        accuracy, source = next((a.test_accuracy for a in manifest.artifacts if a.name == row.artifact), None), "export"
     fp32 = next((a for a in manifest.artifacts if a.format == row.format and a.backend == row.backend
                  and a.quantization == "none" and a.pruning == "none" and a.status == "ok"), None)
     return Recommendation(

@@ -2,30 +2,37 @@
 
 Emulated floating point is the whole cost (qemu's TCG does every float multiply-add in a helper
 call: ~90 s of CPU for one fp32 artifact's 10k images), so the work is cut in two kinds of job:
-  accuracy: one artifact's 10k-image pass, no counting. Two workers (this machine's two cores)
-            take them longest first from one queue; each worker keeps one runner process per
-            format and feeds it artifacts on stdin.
-  count:    one artifact's instruction counts, in a fresh process of its own, on the first
-            images only. Which artifacts a process ran before moves ONNX Runtime's counts (its
-            allocator's state), so each count comes from a process whose history is the same in
-            every run, whatever the queue did. The runners are native, so a process starts in
-            well under a second.
-Every process is started through the pool's common.children group: when the report is
-interrupted (Ctrl-C, SIGTERM), run_all ends them and waits for its workers before its temp
-folder is removed.
+  logits: one artifact's logits on one named set of test images (all of them, or a subset and
+          the rest), no counting. Each worker keeps one runner process per format and image set
+          and feeds it artifacts on stdin.
+  count:  one artifact's instruction counts, in a fresh process of its own, on the first
+          images only. Which artifacts a process ran before moves ONNX Runtime's counts (its
+          allocator's state), so each count comes from a process whose history is the same in
+          every run, whatever the queue did. The runners are native, so a process starts in
+          well under a second.
+`run_jobs` gives the jobs to two workers (this machine's two cores) from one queue, by priority
+and then costliest first, and hands each result back to the caller as it comes, whose answer
+(more jobs: the rest of the test set for the artifact the recommendation is about to pick) joins
+the same queue at once: a worker waits only for the queue, never for the other worker.
+Every process is started through one common.children group: when the report is interrupted
+(Ctrl-C, SIGTERM), run_jobs ends them and waits for its workers before its temp folder is removed.
 """
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
+import math
 import queue
 import shutil
 import subprocess
 import tempfile
 import threading
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
+from tqdm import tqdm
 
 from common.children import Children
 
@@ -148,8 +155,8 @@ class Server:
     def __init__(self, fmt: str, images: Path, batch: int, tmp: Path, cache: Path,
                  children: Children | None = None):
         self.command = runner_command(fmt, images, batch, (), None, [], cache)
-        self.stderr_path = tmp / f"{fmt}-{threading.get_ident()}.stderr"
         self.children = children or Children()
+        self.stderr_path = tmp / f"{fmt}-{Path(images).stem}-{threading.get_ident()}.stderr"
         self.process: subprocess.Popen | None = None
 
     def run(self, model: Path, logits: Path) -> str | None:
@@ -181,89 +188,125 @@ class Server:
             self.process.wait()
 
 
-def work_order(models: list[Model], n_images: int) -> list[tuple[str, Model]]:
-    """("accuracy", model) and ("count", model) for every model, costliest first."""
-    # the images one model runs in a count process (3 untimed, 10 warm-up and REPEATS counted calls
-    # per batch size, after one pass over the first images), against the n_images of its accuracy job
-    share = ((3 + 10 + REPEATS) * sum(COUNT_BATCHES) + max(COUNT_BATCHES)) / n_images
-    jobs = [(m.cost, ("accuracy", m)) for m in models] + [(share * m.cost, ("count", m)) for m in models]
-    return [job for _, job in sorted(jobs, key=lambda j: -j[0])]
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """One emulated run: an artifact's counts, or its logits on one named set of test images."""
+    kind: str             # "count" | "logits"
+    model: Model
+    images: str = "all"   # logits: a key of run_jobs' image_sets
+    priority: int = 2     # lower first: counts (cheap, and the ranking waits on them), then what a
+    #                       decision waits on, then the rest
 
 
-def run_all(models: list[Model], images: np.ndarray, batch: int, cache: Path = CACHE) -> dict[str, ArmResult]:
-    """Every model's accuracy pass (`batch` images per call) and counts, WORKERS emulations at a time."""
+# Images one count process runs: 3 uncounted, 10 warm-up and REPEATS counted calls per batch size,
+# after one pass over the first images.
+COUNT_IMAGES = (3 + 10 + REPEATS) * sum(COUNT_BATCHES) + max(COUNT_BATCHES)
+
+
+def job_cost(job: Job, sizes: dict[str, int], full: int) -> float:
+    """The job's emulated cost in the units of Model.cost (one pass over `full` images)."""
+    images = COUNT_IMAGES if job.kind == "count" else sizes[job.images]
+    return job.model.cost * images / full
+
+
+def run_jobs(first: list[Job], image_sets: dict[str, np.ndarray], batch: int,
+             then: Callable[[Job, ArmResult], list[Job]], cache: Path = CACHE) -> None:
+    """Run `first`, and every job `then` returns, WORKERS emulations at a time. `then(job, result)`
+    runs in this thread as each job finishes (a count: markers and calls; logits: the logits of
+    the job's image set, or the error); its jobs join the queue at once. `batch`: images per call
+    of a logits job. Counts run on the first images of image_sets["all"]."""
+    sizes = {name: len(images) for name, images in image_sets.items()}
+    full = max(sizes.values())
+    work: queue.PriorityQueue = queue.PriorityQueue()
+    done: queue.Queue = queue.Queue()
+    order = itertools.count()  # ties keep the order they came in, and Jobs are never compared
+
+    def put(job: Job | None) -> None:
+        work.put((math.inf, 0.0, next(order), None) if job is None else
+                 (job.priority, -job_cost(job, sizes, full), next(order), job))
     with tempfile.TemporaryDirectory(prefix="arm64-") as tmp:
-        pool = Pool(models, images, batch, Path(tmp), cache)
-        threads = [threading.Thread(target=pool.worker) for _ in range(WORKERS)]
+        files = {}
+        for name, images in image_sets.items():
+            files[name] = Path(tmp) / f"{name}.f32"
+            np.ascontiguousarray(images, dtype=np.float32).tofile(files[name])
+        children = Children()  # every emulation of the workers
+        worker = Worker(work, done, files, sizes, image_sets["all"][:max(COUNT_BATCHES)], batch, Path(tmp), cache,
+                        children)
+        threads = [threading.Thread(target=worker.run) for _ in range(WORKERS)]
         for t in threads:
             t.start()
+        # one bar, advanced by each job's estimated cost, so its ETA weighs a 10k-image fp32 pass
+        # against a count of an int8 artifact as the emulator does
+        bar = tqdm(total=0.0, desc="arm64 emulation", mininterval=0.5,
+                   bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}] {postfix}")
         try:
-            for t in threads:
-                t.join()
-        except BaseException:  # Ctrl-C or SIGTERM: no emulation may outlive the report or its temp folder
-            pool.stop()
-            for t in threads:
-                t.join()
+            for job in first:
+                put(job)
+                bar.total += job_cost(job, sizes, full)
+            pending, finished = len(first), 0
+            while pending:
+                job, result = done.get()
+                if isinstance(result, BaseException):  # a bug here must stop the report, not lose rows
+                    raise result
+                pending, finished = pending - 1, finished + 1
+                for more in then(job, result):
+                    put(more)
+                    pending, bar.total = pending + 1, bar.total + job_cost(more, sizes, full)
+                bar.set_postfix_str(f"{finished}/{finished + pending} runs, last: {job.kind} {job.model.name}",
+                                    refresh=False)
+                bar.update(job_cost(job, sizes, full))
+        except BaseException:  # Ctrl-C, SIGTERM or a bug: no emulation may outlive the report or its temp folder
+            children.end()
             raise
-        if pool.crashed:
-            raise pool.crashed[0]
-        return {m.name: merge(pool.errors[m.name], pool.logits_path(m), pool.counted[m.name], len(images))
-                for m in models}
+        finally:
+            bar.close()
+            while not work.empty():  # after a failure: start nothing more
+                work.get_nowait()
+            for _ in threads:
+                put(None)
+            for t in threads:
+                t.join()
 
 
-class Pool:
-    """The shared state of the workers: one queue of jobs, their results, the images file."""
+@dataclasses.dataclass
+class Worker:
+    """What every worker thread shares: the queues, the image files, the folder."""
+    work: queue.PriorityQueue
+    done: queue.Queue
+    files: dict[str, Path]
+    sizes: dict[str, int]
+    count_images: np.ndarray
+    batch: int
+    tmp: Path
+    cache: Path
+    children: Children
 
-    def __init__(self, models: list[Model], images: np.ndarray, batch: int, tmp: Path, cache: Path):
-        self.models, self.images, self.batch, self.tmp, self.cache = models, images, batch, tmp, cache
-        self.images_path = tmp / "images.f32"
-        np.ascontiguousarray(images, dtype=np.float32).tofile(self.images_path)
-        self.work: queue.Queue = queue.Queue()
-        for job in work_order(models, len(images)):
-            self.work.put(job)
-        self.errors: dict[str, str | None] = {}     # model -> its accuracy pass's error
-        self.counted: dict[str, ArmResult] = {}     # model -> its counts
-        self.crashed: list[BaseException] = []
-        self.children = Children()                  # every runner process of the workers
-
-    def stop(self) -> None:
-        """Take the queued jobs away and kill the running emulations: each worker then ends its job
-        at once (its process gone) and finds nothing left to do."""
-        while True:
-            try:
-                self.work.get_nowait()
-            except queue.Empty:
-                break
-        self.children.end()
-
-    def logits_path(self, model: Model) -> Path:
-        return self.tmp / f"{model.name}.logits"
-
-    def worker(self) -> None:
-        """Jobs until the queue is empty, through this worker's own runner processes."""
-        servers: dict[str, Server] = {}
+    def run(self) -> None:
+        """Jobs until the queue hands this worker None, through its own runner processes."""
+        servers: dict[tuple[str, str], Server] = {}
         try:
             while True:
-                try:
-                    kind, item = self.work.get_nowait()
-                except queue.Empty:
+                job = self.work.get()[-1]
+                if job is None:
                     return
-                if kind == "count":
-                    self.counted[item.name], = run_on_arm(item.fmt, [item.path], self.images[:max(COUNT_BATCHES)],
-                                                          batch=self.batch, cache=self.cache, children=self.children)
-                else:
-                    server = servers.setdefault(item.fmt, Server(item.fmt, self.images_path, self.batch,
-                                                                 self.tmp, self.cache, self.children))
-                    self.errors[item.name] = server.run(item.path, self.logits_path(item))
-        except BaseException as e:  # re-raised by run_all: a bug here must stop the report, not lose rows
-            self.crashed.append(e)
+                try:
+                    self.done.put((job, self.one(job, servers)))
+                except BaseException as e:
+                    self.done.put((job, e))
+                    return
         finally:
             for server in servers.values():
                 server.close()
 
-
-def merge(error: str | None, logits_path: Path, counted: ArmResult, n: int) -> ArmResult:
-    """One artifact's result from its accuracy pass and its count; either one's error fails it."""
-    error = error or (f"while counting: {counted.error}" if counted.error else None)
-    logits = np.fromfile(logits_path, dtype=np.float32).reshape(n, -1) if error is None else None
-    return ArmResult(logits=logits, error=error, markers=counted.markers, calls=counted.calls)
+    def one(self, job: Job, servers: dict[tuple[str, str], Server]) -> ArmResult:
+        model = job.model
+        if job.kind == "count":
+            return run_on_arm(model.fmt, [model.path], self.count_images, batch=self.batch, cache=self.cache,
+                              children=self.children)[0]
+        key = (model.fmt, job.images)
+        server = servers.setdefault(key, Server(model.fmt, self.files[job.images], self.batch, self.tmp, self.cache,
+                                                   self.children))
+        logits_path = self.tmp / f"{model.name}.{job.images}.logits"
+        error = server.run(model.path, logits_path)
+        logits = None if error else np.fromfile(logits_path, dtype=np.float32).reshape(self.sizes[job.images], -1)
+        return ArmResult(logits=logits, error=error, markers={}, calls={})

@@ -28,7 +28,8 @@ def measure_cpu(ctx: Context) -> Measured:
         rows = measure.run_jobs(jobs, bench)
         comparison = compare.interleaved_ratio(jobs, rows, bench, BASELINE)
         extras = {"runner_overhead": compare.runner_overhead(jobs, rows, bench), "interleaved_ratio": comparison}
-        extras.update(floors(ctx, rows, bench))
+        if ctx.cfg.floors:
+            extras.update(floors(ctx, rows, bench))
     finally:
         torch.set_num_threads(previous_threads)  # loaders set torch's process-wide thread count
     ctx.shared["x86_logits"] = bench.logits  # the arm64 target's x86 side of its parity check

@@ -33,11 +33,11 @@ class Embedded:
 
 
 @pytest.fixture(scope="session")
-def embedded(exported, tmp_path_factory) -> Embedded:
+def embedded(few_artifacts, tmp_path_factory) -> Embedded:
     """The default embed (as `python -m export --embed` does), into temp folders."""
     root = tmp_path_factory.mktemp("embedded")
-    names = embed(exported, root / "assets", None, root / "models")
-    return Embedded(names, root / "assets", root / "models", exported)
+    names = embed(few_artifacts, root / "assets", None, root / "models")
+    return Embedded(names, root / "assets", root / "models", few_artifacts)
 
 
 @pytest.fixture(scope="session")

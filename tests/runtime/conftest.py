@@ -1,5 +1,5 @@
-"""Artifacts for the runtime tests: the session's full default export (tests/conftest.py `exported`),
-of which the runtime tests pick one artifact of each kind (SAMPLE) so they stay quick.
+"""Artifacts for the runtime tests: one artifact of each kind (SAMPLE), so they stay quick, from
+tests/conftest.py `few_artifacts` (the full export only when the session builds it anyway).
 """
 from __future__ import annotations
 
@@ -16,15 +16,15 @@ SAMPLE = ("mlp_torchscript_fp32", "mlp_torchscript-lite_fp32", "mlp_onnx_fp32", 
 
 
 @pytest.fixture(scope="session")
-def manifest_path(exported) -> Path:
-    return exported
+def manifest_path(few_artifacts) -> Path:
+    return few_artifacts
 
 
 def _quick_args(manifest, checkpoint, data_dir, out, *extra) -> list[str]:
-    """`python -m runtime` flags for a quick run of SAMPLE at batches 1 and 32, one thread."""
+    """`python -m runtime` flags for a quick run of SAMPLE at batches 1 and 32, one thread, with the floors."""
     return ["--manifest", str(manifest), "--checkpoint", str(checkpoint), "--data-dir", str(data_dir),
             "--out-dir", str(out), "--device-results-dir", str(out / "device_results"), "--quick",
-            "--batches", "1,32", "--threads", "1", "--artifacts", ",".join(SAMPLE), *extra]
+            "--batches", "1,32", "--threads", "1", "--floors", "true", "--artifacts", ",".join(SAMPLE), *extra]
 
 
 @pytest.fixture(scope="session")

@@ -38,6 +38,11 @@ def test_every_runtime_kind_loads_runs_and_keeps_accuracy(quick_report):
         assert r["ratio_to_eager"] is not None
     eager = [r for r in cpu if r["runtime"] == "torch-eager"]
     assert [r["ratio_to_eager"] for r in eager] == [1.0, 1.0]
+    # every artifact's accuracy is the export's verified one (same file, runtime build, data, batch and
+    # threads); the checkpoint's own is measured
+    assert {r["accuracy_source"] for r in cpu if r["runtime"] != "torch-eager"} == {"export"}
+    assert {r["accuracy_source"] for r in eager} == {"measured"}
+    assert all(r["accuracy_images"] == 10_000 for r in cpu)
     assert {r["batch"] for r in cpu} == {1, 32}
     assert (out / "latency_report.md").read_text().startswith("# Latency and accuracy report")
 
@@ -62,7 +67,7 @@ def test_report_has_runner_overheads_the_interleaved_ratio_and_both_floors(quick
         assert o["overhead_ci95"][0] <= o["overhead_us"] <= o["overhead_ci95"][1]
         assert o["bound_us"] == max(1.0, 0.1 * o["raw_p50_us"])
     interleaved = report["targets"]["cpu"]["interleaved_ratio"]
-    assert 1 <= len(interleaved["candidates"]) <= compare.CANDIDATES and interleaved["rounds"] == compare.RATIO_ROUNDS
+    assert 1 <= len(interleaved["candidates"]) <= compare.MAX_CANDIDATES and interleaved["rounds"] == compare.RATIO_ROUNDS
     for c in interleaved["candidates"]:
         low, high = c["ratio_ci95"]
         assert 0 < low <= c["ratio"] <= high
@@ -75,6 +80,32 @@ def test_report_has_runner_overheads_the_interleaved_ratio_and_both_floors(quick
             assert r["over_floor_us"] is not None
     md = (out / "latency_report.md").read_text()
     assert "Runner overhead of executorch-xnnpack" in md and "Memory floor" in md and "interleaved" in md
+
+
+def test_the_default_report_names_what_only_full_measures(quick_report):
+    _, _, report = quick_report
+    left = report["method"]["left_out"]
+    assert report["targets"]["cpu"]["left_out"] == left["cpu"]
+    assert any("batch 256" in phrase for phrase in left["cpu"]) and "peak RSS per artifact" in left["cpu"]
+    assert "the compute and memory floors" not in left["cpu"]  # --floors true: measured
+
+
+def test_a_report_with_the_same_inputs_is_skipped_and_a_changed_setting_reruns_it(small_export, trained, data_dir,
+                                                                                  tmp_path, capsys):
+    from common.errors import run_cli
+    argv = small_args(small_export, trained, data_dir, tmp_path, "--targets", "cpu")
+    assert run_cli(main, argv) == 0
+    assert capsys.readouterr().out.startswith("report: running: no record of an earlier run")
+    before = (tmp_path / "latency_report.json").read_text()
+    assert run_cli(main, argv) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("report: skipped: its output was made from the same inputs") and "cpu: recommended" in out
+    assert (tmp_path / "latency_report.json").read_text() == before
+    assert run_cli(main, argv + ["--cv-warn", "0.4"]) == 0
+    assert "report: running: changed since the last run: config.cv_warn: 0.5 -> 0.4" in capsys.readouterr().out
+    (tmp_path / "latency_report.md").unlink()  # a reader removed a file of the report: not done any more
+    assert run_cli(main, argv + ["--cv-warn", "0.4"]) == 0
+    assert "report: running: its output" in capsys.readouterr().out
 
 
 def test_without_a_gpu_cuda_rows_say_not_measured(quick_report):
@@ -121,8 +152,8 @@ def test_sha256_mismatch_and_unloadable_artifact_are_failed_rows_and_exit_1(mani
     for runtime in ("onnxruntime", "onnxruntime-iobinding"):
         assert rows[("mlp_onnx_fp32", runtime)]["status"] == "failed"
         assert "sha256 mismatch" in rows[("mlp_onnx_fp32", runtime)]["reason"]
-    ts = rows[("mlp_torchscript_fp32", "torchscript")]
-    assert ts["status"] == "failed" and "load or run failed" in ts["reason"]
+    ts = rows[("mlp_torchscript_fp32", "torchscript")]  # its accuracy is the export's: loading it is what fails
+    assert ts["status"] == "failed" and ts["reason"].startswith("load failed: ")
     assert sum(": failed: " in p for p in report["problems"]) == 3
     assert "target cpu was asked for but measured no artifact" in " ".join(report["problems"])
     # the baseline had these rows ok: each is listed as a status regression
@@ -317,5 +348,5 @@ def test_a_signal_during_the_arm64_target_ends_its_emulations_and_temp_folders(s
     assert not outlived, "qemu processes outlived the report"
     assert not left, left
     from runtime.__main__ import INTERRUPTED
-    assert process.returncode == 128 + sig and err.strip().splitlines()[-1] == INTERRUPTED, err[-2000:]
+    assert process.returncode == 128 + sig and err.strip().splitlines()[-1] == f"interrupted ({sig.name}): {INTERRUPTED}", err[-2000:]
     assert "Traceback" not in err

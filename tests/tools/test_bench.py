@@ -64,3 +64,14 @@ def test_every_cnn_check_runs_on_an_empty_run():
     empty = bench.Run(train=(1, 5.0), export=(1, 5.0), report_code=2, metrics={}, manifest={}, report={})
     results = bench.cnn_checks(empty)
     assert results and not any(c["ok"] for c in results)
+
+
+def test_the_default_report_must_recommend_what_the_full_one_does():
+    def cards(**picks):
+        return {"recommendation": {k: {"measured": True, "artifact": a, "runtime": "r"} for k, a in picks.items()}
+                | {"cuda": {"measured": False, "artifact": None}}}
+    run = bench.Run(train=(0, 1.0), export=(0, 1.0), report_code=0, metrics={}, manifest={},
+                    report=cards(cpu="a", arm64="b"), default_report=cards(cpu="a", arm64="c"))
+    checks = {c["target"]: c["ok"] for c in bench.default_checks(run)}
+    assert checks == {"cpu: default report recommends the --full pick": True,
+                      "arm64: default report recommends the --full pick": False}  # cuda: measured by neither

@@ -32,10 +32,10 @@ def _embedded_ptes(manifest_path: Path) -> list[Path]:
             if a["name"] in DEFAULT_NAMES and a["status"] == "ok" and a["format"] == "executorch"]
 
 
-def test_embedded_pte_files_fit_the_apps_executorch(exported):
+def test_embedded_pte_files_fit_the_apps_executorch(few_artifacts):
     version = tomllib.loads(CATALOG.read_text())["versions"]["executorch"]
     assert version == "1.4.0", "the facts above are v1.4.0's: re-read them for the new version"
-    ptes = _embedded_ptes(exported)
+    ptes = _embedded_ptes(few_artifacts)
     assert ptes, "the default embed has no .pte"
     for pte in ptes:
         info = describe(pte)
@@ -44,8 +44,8 @@ def test_embedded_pte_files_fit_the_apps_executorch(exported):
         assert set(info["operators"]) <= RUNTIME_PRIM_OPS, f"{pte.name} calls operators outside the delegate: {info}"
 
 
-def test_a_truncated_pte_is_one_clear_error(exported, tmp_path):
-    pte = _embedded_ptes(exported)[0]
+def test_a_truncated_pte_is_one_clear_error(few_artifacts, tmp_path):
+    pte = _embedded_ptes(few_artifacts)[0]
     cut = tmp_path / pte.name
     cut.write_bytes(pte.read_bytes()[:200])
     with pytest.raises(UserError, match="is not a readable .pte"):

@@ -120,6 +120,22 @@ def test_failed_write_leaves_no_half_written_checkpoint(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_training_again_with_the_same_inputs_is_skipped_and_says_why(data_dir, tmp_path, capsys):
+    args = ["--epochs", "1", "--train-samples", "2000", "--hidden-size", "32", "--data-dir", str(data_dir),
+            "--out-dir", str(tmp_path)]
+    assert run_cli(main, args) == 0
+    assert capsys.readouterr().out.startswith("train: running: no record of an earlier run")
+    weights = (tmp_path / "mlp.pt").read_bytes()
+    assert run_cli(main, args) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("train: skipped: its output was made from the same inputs (config, data, code, versions)")
+    assert out.count("\n") == 1 and (tmp_path / "mlp.pt").read_bytes() == weights
+    assert run_cli(main, args + ["--lr", "0.002"]) == 0
+    assert "train: running: changed since the last run: config.lr: 0.001 -> 0.002" in capsys.readouterr().out
+    assert run_cli(main, args + ["--lr", "0.002", "--force"]) == 0
+    assert capsys.readouterr().out.startswith("train: running: --force given")
+
+
 def test_a_non_finite_loss_stops_training_naming_the_learning_rate_and_saves_no_weights(data_dir, tmp_path,
                                                                                           monkeypatch):
     real = torch.nn.CrossEntropyLoss
@@ -144,7 +160,7 @@ def test_a_disk_too_small_is_refused_before_the_first_epoch(data_dir, small_disk
     disk = small_disk(1 << 20)
     err = _cli_error(["--data-dir", str(data_dir), "--out-dir", str(disk / "ckpt"), "--hidden-size", "800"], capsys)
     assert "training needs about" in err and "free space or choose a folder on another disk" in err
-    assert sorted(p.name for p in (disk / "ckpt").iterdir()) == []
+    assert sorted(p.name for p in (disk / "ckpt").iterdir()) == [".mlp.pt.stage.json.lock"]  # the stage's lock stays
 
 
 def test_a_disk_that_fills_mid_run_is_one_line_and_the_run_resumes_from_its_last_saved_epoch(data_dir, small_disk):
@@ -166,7 +182,7 @@ def test_a_disk_that_fills_mid_run_is_one_line_and_the_run_resumes_from_its_last
     assert err.startswith("error: the disk refused writing") and "No space left on device" in err
     saved = checkpoint.load_raw(disk / "mlp.resume.pt", "resume file")["state"]["epoch"]
     assert f"epoch {saved + 1} is not saved and the resume file keeps epoch {saved}" in err
-    assert sorted(p.name for p in disk.iterdir()) == ["filler", "mlp.resume.pt"]  # no temp file left
+    assert sorted(p.name for p in disk.iterdir()) == [".mlp.pt.stage.json.lock", "filler", "mlp.resume.pt"]  # no temp file
     filler.unlink()
     resumed = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=True)
     assert f"resuming after epoch {saved}" in resumed.stdout and (disk / "mlp.pt").is_file()

@@ -116,17 +116,22 @@ def test_report_has_a_counted_arm64_row_per_artifact_and_recommends_the_cheapest
     code, out, report = quick_report
     rows = [r for r in report["rows"] if r["target"] == "arm64"]
     assert {r["artifact"] for r in rows} == {s for s in sample if "onnx" in s or "executorch" in s}
+    rec, device = report["recommendation"]["arm64"], report["targets"]["arm64"]["device"]
     for r in rows:
-        assert r["status"] == "ok" and r["within_budget"], r
+        whole = r["artifact"] == rec["artifact"]  # the pick runs all 10k images, the others 3,000
+        assert r["status"] == "ok" and r["within_budget"] is (True if whole else None), r
+        assert r["accuracy_images"] == (10_000 if whole else 3_000) and r["accuracy"] > 0.9, r
         assert r["batch"] in arm64.COUNT_BATCHES and r["threads"] == 1 and r["p50_us"] is None  # never a latency
         assert r["instructions"] > 0 and r["max_abs_diff_x86"] is not None, r
-        assert all(f.startswith("counts vary by") for f in r["flags"]) and (r["runtime"].startswith("onnx") or not r["flags"]), r
+        subset = [f for f in r["flags"] if "of the test images" in f]
+        assert len(subset) == (0 if whole else 1), r
+        assert all(f.startswith("counts vary by") for f in set(r["flags"]) - set(subset)), r
+        assert r["runtime"].startswith("onnx") or not set(r["flags"]) - set(subset), r
         assert "qemu-aarch64 version" in r["emulator"] and arm64.CPU in r["emulator"]
-    # the parity check's x86 side is the cpu target's own accuracy pass of the same files
-    device = report["targets"]["arm64"]["device"]
-    assert device["x86_logits"] and all(s.startswith("the cpu target's accuracy pass") for s in device["x86_logits"])
+    assert device["whole_test_set"] == [rec["artifact"]] and device["accuracy_images"] == 3_000
+    assert device["x86_logits"]  # the same artifacts on x86, on the same images at the same batch
+    assert "accuracy and parity on the full test set" in report["targets"]["arm64"]["left_out"][0]
     batch1 = [r for r in rows if r["batch"] == 1]
-    rec = report["recommendation"]["arm64"]
     assert rec["instructions"] == min(r["instructions"] for r in batch1)
     markdown = (out / "latency_report.md").read_text()
     assert "## arm64" in markdown and f"{rec['instructions']:,}" in markdown and "x86 p50 us" in markdown
@@ -177,32 +182,75 @@ def test_x86_logits_are_reused_only_from_the_same_runtime_on_the_same_file(arm_r
 
 
 def test_the_two_worker_queue_gives_each_artifact_its_own_logits_and_counts(arm_runs, vectors):
-    """Accuracy passes go to whichever worker is free and counts to their own processes: each
-    artifact must still get the logits of its own run (those of a single fresh runner process)."""
+    """Logits passes go to whichever worker is free and counts to their own processes, and a result
+    may queue more work: each artifact must still get the logits of its own run (those of a single
+    fresh runner process), and a job added on the way runs too."""
     picks = [v for fmt in arm64.RUNNERS for v in [v for v in arm_runs.values() if v[0].format == fmt][:2]]
     models = [arm64_runs.Model(a.name, p, a.format, arm64.cost(a)) for a, p, _ in picks]
     assert {m.fmt for m in models} == {"onnx", "executorch"}
-    results = arm64_runs.run_all(models, vectors[0], 256)
-    assert set(results) == {m.name for m in models}
+    images = vectors[0]
+    sets = {"all": images, "head": images, "tail": images.copy()}  # int8-dynamic: the same batches as `alone`
+    first = [arm64_runs.Job("count", m, priority=0) for m in models] + [arm64_runs.Job("logits", m, "head")
+                                                                          for m in models]
+    got = {}
+
+    def then(job, result):
+        got[job.kind, job.images, job.model.name] = result
+        return [arm64_runs.Job("logits", job.model, "tail", priority=1)] if job.images == "head" else []
+    arm64_runs.run_jobs(first, sets, 256, then)
+    assert len(got) == 3 * len(models)
     for artifact, _, alone in picks:
-        got = results[artifact.name]
-        assert got.error is None and np.array_equal(got.logits, alone.logits), artifact.name
-        assert sorted(got.calls) == list(arm64_runs.COUNT_BATCHES) and min(got.calls[1]) > 10_000, artifact.name
+        counted = got["count", "all", artifact.name]
+        assert counted.error is None and sorted(counted.calls) == list(arm64_runs.COUNT_BATCHES), artifact.name
+        assert min(counted.calls[1]) > 10_000, artifact.name
+        head, tail = got["logits", "head", artifact.name], got["logits", "tail", artifact.name]
+        assert head.error is None and tail.error is None, artifact.name
+        assert np.array_equal(head.logits, alone.logits) and np.array_equal(tail.logits, alone.logits), artifact.name
 
 
-def test_markdown_shows_counts_beside_the_x86_p50():
-    from runtime.report import render
-    from runtime.report.rows import Row
-    common = dict(target="arm64", threads=1, status="ok", within_budget=True, accuracy=0.98, emulator="qemu")
-    rows = [Row(artifact="a", runtime="executorch-xnnpack", target="cpu", batch=1, threads=1, p50_us=50.0),
-            Row(artifact="b", runtime="executorch-xnnpack", target="cpu", batch=1, threads=1, p50_us=40.0),
-            Row(artifact="a", runtime="executorch-xnnpack-aarch64", batch=1, instructions=111_599, **common),
-            Row(artifact="b", runtime="executorch-xnnpack-aarch64", batch=1, instructions=308_691, **common),
-            Row(artifact="c", runtime="executorch-xnnpack-aarch64", batch=1, instructions=99, **common
-                | {"within_budget": False})]
-    report = {"rows": [r.to_dict() for r in rows]}
-    (title, header, cells), = [t for t in render.tables(report) if t[0] == "arm64"]
-    table = {row[0]: dict(zip(header, row)) for row in cells}
-    assert table["a"]["instructions"] == "111,599" and table["a"]["x86 p50 us"] == "50.0"
-    assert (table["a"]["rank by instr."], table["a"]["rank by x86 p50"]) == ("2", "2")
-    assert (table["b"]["rank by instr."], table["b"]["rank by x86 p50"]) == ("3", "1")
+def test_the_pick_runs_the_rest_of_the_test_set_and_the_next_one_does_when_it_fails(monkeypatch):
+    """Plan on made-up results (no emulation): counts first; once all are in, the artifact with the
+    fewest instructions also runs the rest of the test set; when it then fails on the whole set,
+    the next one does; the others keep their subset, and their rows say so."""
+    import types
+    from pathlib import Path
+    from runtime.manifest import Artifact, Manifest
+    from runtime.targets.arm64_runs import ArmResult
+
+    n = 20
+    images = np.arange(n, dtype=np.float32).repeat(784).reshape(n, 1, 28, 28)  # image i is all i
+    labels = np.arange(n) % 10
+
+    def right(imgs):  # logits whose top-1 is the label of each image
+        return np.eye(10, dtype=np.float32)[labels[imgs[:, 0, 0, 0].astype(int)]]
+    monkeypatch.setattr(arm64, "x86_reference", lambda artifact, path, imgs, batch, known: (right(imgs), "x86"))
+    artifacts = [Artifact(name, "onnx", "cpu", "int8-static", "none", "ok", path=f"{name}.onnx", sha256=name * 64,
+                          size_bytes=1, test_accuracy=1.0) for name in "abc"]
+    manifest = Manifest(Path("m.json"), Path("."), None, 1.0, 0.3, tuple(artifacts), {})
+    cfg = types.SimpleNamespace(arm64_images=6, accuracy_batch=10)
+    plan = arm64.Plan(artifacts, {a.name: Path(a.path) for a in artifacts}, images, labels, labels, manifest, cfg,
+                      {}, "qemu")
+    first = plan.first_jobs()
+    assert [(j.kind, j.images, j.priority) for j in first] == [("count", "all", 0)] * 3 + [("logits", "subset", 2)] * 3
+    sets = plan.image_sets()
+    assert len(sets["subset"]) == 6 and len(sets["rest"]) == 14 and len(sets["all"]) == n
+
+    def counted(instructions):
+        return ArmResult(None, None, {1: [10] * 5, 32: [10] * 5}, {1: [instructions + 10] * 5, 32: [5000] * 5})
+    jobs = {(j.kind, j.model.name): j for j in first}
+    assert plan.then(jobs["count", "a"], counted(100)) == []
+    assert plan.then(jobs["count", "c"], counted(300)) == []
+    (rest_a,) = plan.then(jobs["count", "b"], counted(200))  # every count in: the fewest instructions is a
+    assert (rest_a.model.name, rest_a.images, rest_a.priority) == ("a", "rest", 1)
+    for name in "abc":
+        assert plan.then(jobs["logits", name], ArmResult(right(sets["subset"]), None, {}, {})) == []
+    wrong = np.roll(right(sets["rest"]), 1, axis=1)  # a's other 14 images all disagree with x86
+    (rest_b,) = plan.then(rest_a, ArmResult(wrong, None, {}, {}))
+    assert rest_b.model.name == "b" and plan.whole == ["a", "b"]
+    assert plan.then(rest_b, ArmResult(right(sets["rest"]), None, {}, {})) == []
+    (a,) = plan.rows["a"]  # a failed pick: one row, no counts shown
+    assert a.status == "failed" and "differs from x86" in a.reason and a.accuracy_images == n
+    (b,), (c,) = ([r for r in plan.rows[name] if r.batch == 1] for name in "bc")
+    assert (b.accuracy_images, b.within_budget, b.instructions) == (n, True, 200)
+    assert (c.accuracy_images, c.within_budget, c.instructions) == (6, None, 300)
+    assert any("on 6 of the test images" in f for f in c.flags) and not any("test images" in f for f in b.flags)
