@@ -37,11 +37,12 @@ def stage_inputs(cfg: RuntimeConfig, required: tuple[str, ...]) -> dict[str, Any
     """What a report is a function of (common/stages.py): the settings, the files it reads (by
     sha256: the manifest names every artifact's), the ARM64 set-up, the machine, this code and
     the libraries. `required`: targets named explicitly, which decide the exit status."""
+    read_manifest(cfg.manifest)  # checked first, as build_report does: a bad manifest is its own one line
     spec = data.get_spec(load(cfg.checkpoint)["dataset"]["name"])  # missing or broken: the report's own error
     device_results = [p for t in ("android", "browser-wasm") for p in results_files(t, cfg.device_results_dir)]
     return {"config": {**{k: v for k, v in as_dict(cfg).items() if k not in NOT_INPUTS}, "required": list(required)},
             "manifest": stages.files([cfg.manifest]), "checkpoint": stages.files([cfg.checkpoint]),
-            "data": data.raw_file_hashes(spec, cfg.data_dir), "device_results": stages.files(device_results),
+            "data": data.stage_data(spec, cfg.data_dir), "device_results": stages.files(device_results),
             "baseline": stages.files([Path(cfg.baseline)]) if cfg.baseline else None,
             "arm64": stages.files([arm64_runs.CACHE / "versions.txt", arm64_runs.CACHE / "bin"]),
             "machine": {"cpu": environment.cpu_model(), "cores": environment.all_cores(),

@@ -41,7 +41,8 @@ def train_error(capsys, tmp_path, *argv) -> str:
                                 *map(str, argv)])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: ") and err.count("\n") == 1, err
-    assert not (tmp_path / "ckpt").exists() or not any((tmp_path / "ckpt").iterdir())  # nothing written
+    written = [p.name for p in (tmp_path / "ckpt").iterdir()] if (tmp_path / "ckpt").exists() else []
+    assert all(name.endswith(".stage.json.lock") for name in written), written  # nothing but the stage's lock
     return err
 
 
