@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import math
 import os
 import tomllib
@@ -143,6 +144,8 @@ def _coerce(name: str, value: Any, hint: Any, section: str) -> Any:
             raise UserError(f"[{section}] {name} must be a list, got {value!r}")
         (item,) = set(typing.get_args(hint)) - {Ellipsis}
         return tuple(_coerce(name, v, item, section) for v in value)
+    if origin is dict:
+        return _coerce_table(name, value, section)
     if hint is Path or hint is str:
         if not isinstance(value, (str, Path)):
             raise UserError(f"[{section}] {name} must be a {'path' if hint is Path else 'string'}, got {value!r}")
@@ -153,6 +156,19 @@ def _coerce(name: str, value: Any, hint: Any, section: str) -> Any:
         return _coerce_int(name, value, section)
     if hint is float:
         return _coerce_float(name, value, section)
+    return value
+
+
+def _coerce_table(name: str, value: Any, section: str) -> dict:
+    """A table: a TOML table in the file, a JSON object on the command line ('{"hidden_size": 256}')."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise UserError(f"[{section}] {name} must be a JSON object on the command line, e.g. "
+                            f"'{{\"hidden_size\": 256}}', got {value!r}") from None
+    if not isinstance(value, dict):
+        raise UserError(f"[{section}] {name} must be a table of keys and values, got {_literal(value)}")
     return value
 
 

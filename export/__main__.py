@@ -60,7 +60,9 @@ VARIANT_LINE = re.compile(r"^\[\s*(\d+)/(\d+)\] ")
 def export(cfg: ExportConfig) -> int:
     """One export run, published; its exit status (see the module docstring)."""
     start = time.perf_counter()
-    with tqdm(desc="export", unit="artifact", mininterval=0.5, leave=False) as bar:  # its lines stay
+    # its lines stay; the bar shows from the first artifact on (an error before it is one clean line)
+    # and only on a terminal (tqdm's disable=None), so logs and CI output get the lines alone
+    with tqdm(desc="export", unit="artifact", mininterval=0.5, leave=False, delay=0.5, disable=None) as bar:
         def log(line: str) -> None:
             done = VARIANT_LINE.match(line)
             if done:
@@ -85,7 +87,7 @@ def stage_inputs(cfg: ExportConfig) -> dict[str, Any]:
     ckpt = checkpoint.load(cfg.checkpoint)  # a missing or broken one: the export's own one-line error
     spec = data.get_spec(ckpt["dataset"]["name"])
     return {"config": {k: v for k, v in as_dict(cfg).items() if k not in NOT_INPUTS},
-            "checkpoint": sha256_file(cfg.checkpoint), "data": data.raw_file_hashes(spec, cfg.data_dir),
+            "checkpoint": sha256_file(cfg.checkpoint), "data": data.stage_data(spec, cfg.data_dir),
             "code": stages.code("export", "train", "common"), "versions": manifest.versions()}
 
 

@@ -35,14 +35,21 @@ ROOT = Path(__file__).resolve().parents[1]
 ANDROID_ASSETS = ROOT / "mobile_demo" / "android" / "app" / "src" / "main" / "assets"
 WEB_MODELS = ROOT / "mobile_demo" / "web" / "models"
 # What the phone gets by default: ExecuTorch XNNPACK fp32 and int8, ONNX Runtime fp32 and int8.
-DEFAULT_NAMES = (
-    Variant("executorch", "xnnpack").name,
-    Variant("executorch", "xnnpack", "int8-static").name,
-    Variant("onnx", "cpu").name,
-    Variant("onnx", "cpu", "int8-static").name,
+DEFAULT_VARIANTS = (
+    Variant("executorch", "xnnpack"),
+    Variant("executorch", "xnnpack", "int8-static"),
+    Variant("onnx", "cpu"),
+    Variant("onnx", "cpu", "int8-static"),
 )
+DEFAULT_NAMES = tuple(v.name for v in DEFAULT_VARIANTS)  # the MLP's
 WEB_FORMATS = ("onnx",)  # onnxruntime-web runs ONNX only
 OWNER = "export.embed"  # the owner named in the demo folders' marker (common/owner.py)
+
+
+def default_names(manifest: dict) -> tuple[str, ...]:
+    """DEFAULT_VARIANTS of the manifest's model (its name in artifact names: manifest model.stem)."""
+    stem = (manifest.get("model") or {}).get("stem", "mlp")
+    return tuple(dataclasses.replace(v, model=stem).name for v in DEFAULT_VARIANTS)
 
 
 def check_targets(assets_dir: Path, web_dir: Path | None) -> None:
@@ -139,14 +146,14 @@ def _swap_in(staged: list[tuple[Path, Path]]) -> None:
 
 def embed(manifest_path: Path, assets_dir: Path = ANDROID_ASSETS, names: tuple[str, ...] | None = None,
           web_dir: Path | None = WEB_MODELS) -> list[str]:
-    """Copy `names` (default DEFAULT_NAMES) from the export at `manifest_path` into both demos:
+    """Copy `names` (default: default_names(manifest)) from the export at `manifest_path` into both demos:
     everything is staged first and then swapped in together, so both demos change or neither."""
     manifest_path = Path(manifest_path)
     manifest = read(manifest_path)
     if "test_vectors" not in manifest:
         raise UserError(f"manifest {manifest_path} lists no test_vectors; re-run `python -m export`")
     check_targets(assets_dir, web_dir)
-    rows = select(manifest, tuple(names) if names else DEFAULT_NAMES, strict=bool(names))
+    rows = select(manifest, tuple(names) if names else default_names(manifest), strict=bool(names))
     web_rows = [a for a in rows if a["format"] in WEB_FORMATS]
     plan = [(Path(assets_dir), rows)] + ([(Path(web_dir), web_rows)] if web_dir is not None and web_rows else [])
     for target, chosen in plan:
@@ -192,7 +199,8 @@ def disk_needed(manifest: dict, rows: list[dict]) -> int:
 @dataclasses.dataclass(frozen=True)
 class EmbedConfig:
     manifest: Path = option(ROOT / "artifacts" / "manifest.json", "manifest.json written by `python -m export`")
-    names: tuple[str, ...] = option((), f"artifact names (empty: {','.join(DEFAULT_NAMES)}, skipping any not ok)")
+    names: tuple[str, ...] = option((), f"artifact names (empty: {','.join(DEFAULT_NAMES)}, or the same variants of "
+                                        f"the manifest's model, skipping any not ok)")
     assets_dir: Path = option(ANDROID_ASSETS, "the Android app's assets folder")
     web_dir: Path = option(WEB_MODELS, "the web demo's models folder (gets the ONNX ones)")
 

@@ -8,15 +8,16 @@ Backends:
 Quantization (pt2e, XNNPACKQuantizer, per-channel symmetric int8 weights):
   int8-static   activations quantized with ranges calibrated on `calib` (training images only).
   int8-dynamic  activation ranges computed per call, weights int8.
-The compression search's other recipes (recipes()): per-tensor weights (static), fc2 left in fp32, and
-quantization-aware training (prepare_qat_pt2e, one epoch on the training split) for int8-static.
-On xnnpack the quantized linears run as int8 XNNPACK kernels. On portable the same quantized
+The quantizer annotates the linear and conv operators the graph holds (with their fused ReLUs).
+The compression search's other recipes (recipes()): per-tensor weights (static), the output layer left
+in fp32, and quantization-aware training (prepare_qat_pt2e, one epoch on the training split) for
+int8-static. On xnnpack the quantized linears and convs run as int8 XNNPACK kernels. On portable the same quantized
 graph runs as quantize/dequantize ops around fp32 matmuls (int8 storage, fp32 compute): those
 ops live in ExecuTorch's quantized kernel library, which a runtime must link (in Python,
 `import executorch.kernels.quantized` registers it; load() does that).
 
-XNNPACK takes both linear layers and the relu; the flatten stays outside as a view_copy, which
-to_executorch turns into a zero-copy memory view.
+XNNPACK takes the linear and conv layers, the ReLUs and the pooling; the MLP's flatten stays outside
+as a view_copy, which to_executorch turns into a zero-copy memory view.
 
 The batch dimension is dynamic, 1..MAX_BATCH: memory for MAX_BATCH images is planned into the
 program, and predict() splits bigger batches into chunks.
@@ -44,7 +45,7 @@ BACKENDS = ("xnnpack", "portable")
 EXTENSION = ".pte"
 
 # Upper bound of the exported batch dimension. The runtime plans input/activation memory for
-# this many images (1024 x 784 x 4 B = 3.2 MB input + 1024 x hidden x 4 B), so it is a
+# this many images (1024 x 784 x 4 B = 3.2 MB input + every activation at 1024 images), so it is a
 # memory-vs-chunking trade-off; predict() chunks anything larger.
 MAX_BATCH = 1024
 # torch.export specializes a dimension whose example size is 0 or 1, so the example uses 2.
@@ -56,17 +57,20 @@ _live_runners: "weakref.WeakSet[ExecuTorchRunner]" = weakref.WeakSet()
 
 # ---------------------------------------------------------------- build
 
-def recipes(quantization: str, **build_options: object) -> tuple[QuantRecipe, ...]:
+def recipes(quantization: str, output_layer: str | None = None, **build_options: object) -> tuple[QuantRecipe, ...]:
     """pt2e's XNNPACKQuantizer offers per-channel (plain) or per-tensor weights (static only), leaving
-    a module unquantized (mixed precision), and quantization-aware training (static only: fake-quant
-    observers trained on the training split), tried in this order."""
+    the output layer unquantized (mixed precision, when it is named), and quantization-aware training
+    (static only: fake-quant observers trained on the training split), tried in this order."""
+    mixed = (output_layer,) if output_layer else ()
     if quantization == "int8-dynamic":
         # No per-tensor recipe: XNNPACK's dynamically quantized linear takes per-channel weights only
         # (per-tensor leaves choose_qparams/quantize ops outside the delegate, with no kernels to run them).
-        return (QuantRecipe(calibration="dynamic"), QuantRecipe(calibration="dynamic", fp32_layers=("fc2",)))
+        return (QuantRecipe(calibration="dynamic"),) + ((QuantRecipe(calibration="dynamic", fp32_layers=mixed),)
+                                                        if mixed else ())
     calibration = "histogram"  # XNNPACK's static activation observer
     return (QuantRecipe(calibration=calibration), QuantRecipe(per_channel=False, calibration=calibration),
-            QuantRecipe(calibration=calibration, fp32_layers=("fc2",)), QuantRecipe(calibration=calibration, qat_epochs=1))
+            *((QuantRecipe(calibration=calibration, fp32_layers=mixed),) if mixed else ()),
+            QuantRecipe(calibration=calibration, qat_epochs=1))
 
 
 def build(model: nn.Module, variant: Variant, calib: torch.Tensor, out: Path, recipe: QuantRecipe | None = None,
@@ -83,13 +87,21 @@ def build(model: nn.Module, variant: Variant, calib: torch.Tensor, out: Path, re
     if variant.quantization != "none":
         program, qnotes = quantized(program, variant, calib, recipe or recipes(variant.quantization)[0], train_set)
         notes += qnotes
-    if variant.backend == "xnnpack":
-        edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])
-    else:
-        # Keeping aten.linear whole (instead of permute_copy + addmm) lets the runtime's linear.out
-        # kernel run it without transposing the 800x784 weight on every call: ~15x faster on 2 cores.
-        config = EdgeCompileConfig(preserve_ops=[torch.ops.aten.linear.default])
-        edge = to_edge_transform_and_lower(program, compile_config=config)
+    try:
+        if variant.backend == "xnnpack":
+            edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])
+        else:
+            # Keeping aten.linear whole (instead of permute_copy + addmm) lets the runtime's linear.out
+            # kernel run it without transposing the 800x784 weight on every call: ~15x faster on 2 cores.
+            config = EdgeCompileConfig(preserve_ops=[torch.ops.aten.linear.default])
+            edge = to_edge_transform_and_lower(program, compile_config=config)
+    except Exception as e:
+        # The edge dialect's verifier refuses an operator outside Core ATen: ExecuTorch's kernel
+        # libraries implement Core ATen only. (Its class lives in torch's private torch._export.)
+        if type(e).__name__ != "SpecViolationError":
+            raise
+        first = str(e).strip().splitlines()[0].replace("torch._ops.", "")
+        raise Unsupported(f"ExecuTorch cannot lower this model: {first[:240]}") from None
     notes.append(delegation_note(edge.exported_program().graph_module, variant.backend))
     with open(out, "wb") as f:
         edge.to_executorch().write_to_file(f)
@@ -97,10 +109,21 @@ def build(model: nn.Module, variant: Variant, calib: torch.Tensor, out: Path, re
 
 
 def exported(model: nn.Module) -> torch.export.ExportedProgram:
-    """torch.export with a dynamic batch dimension (the name `x` is MLP.forward's argument)."""
+    """torch.export with a dynamic batch dimension (dim 0 of forward's first argument)."""
     batch = torch.export.Dim("batch", min=1, max=MAX_BATCH)
     example = (torch.zeros(EXAMPLE_BATCH, *INPUT_SHAPE),)
-    return torch.export.export(model, example, dynamic_shapes={"x": {0: batch}})
+    return torch.export.export(model, example, dynamic_shapes=({0: batch},))
+
+
+# The operators the quantizer is told to annotate, when the graph holds them (XNNPACKQuantizer's
+# own targets: a conv annotation brings its fused-ReLU pattern along).
+QUANTIZED_OPS = (torch.ops.aten.linear.default, torch.ops.aten.conv1d.default, torch.ops.aten.conv2d.default)
+
+
+def graph_ops(program: torch.export.ExportedProgram) -> list:
+    """Which of QUANTIZED_OPS the exported graph calls, in QUANTIZED_OPS order."""
+    called = {node.target for node in program.graph.nodes if node.op == "call_function"}
+    return [op for op in QUANTIZED_OPS if op in called]
 
 
 def quantized(program: torch.export.ExportedProgram, variant: Variant, calib: torch.Tensor, recipe: QuantRecipe,
@@ -118,10 +141,12 @@ def quantized(program: torch.export.ExportedProgram, variant: Variant, calib: to
         import executorch.kernels.quantized  # noqa: F401  registers the q/dq out-variants to_executorch needs
     config = get_symmetric_quantization_config(is_per_channel=recipe.per_channel, is_dynamic=dynamic,
                                                is_qat=recipe.qat_epochs > 0)
-    # Annotating by operator type (linear, and linear+relu) gives the MLP the same annotation as
-    # set_global, but skips the conv+batchnorm matchers, which torch.export 12 pattern graphs:
-    # ~8 s per build on 2 cores, for a model that has no conv.
-    quantizer = XNNPACKQuantizer().set_operator_type(torch.ops.aten.linear.default, config)
+    # Annotating by the operator types the graph holds gives the same annotation as set_global, but
+    # skips the matchers of absent ops: the conv+batchnorm ones torch.export 12 pattern graphs, ~8 s
+    # per build on 2 cores, which a model without conv never needs.
+    quantizer = XNNPACKQuantizer()
+    for op in graph_ops(program):
+        quantizer.set_operator_type(op, config)
     if recipe.fp32_layers:  # mixed precision: nodes from these modules are left unannotated, so stay fp32
         skip = [get_module_name_filter(layer) for layer in recipe.fp32_layers]
         quantizer.set_filter_function(lambda node: not any(f(node) for f in skip))
@@ -148,14 +173,32 @@ def quantized(program: torch.export.ExportedProgram, variant: Variant, calib: to
         notes.append(f"pt2e int8-static: {weights} symmetric int8 weights, per-tensor int8 activations "
                      f"calibrated ({recipe.calibration} observer) on {len(calib)} training images")
     if not dynamic:
-        notes.append("int8-static logits are int8 too (XNNPACK keeps the last linear's output quantized): "
+        notes.append("int8-static logits are int8 too (XNNPACK keeps the output layer's result quantized): "
                      "they step by ~1/255 of the calibrated logit range and saturate at its ends, so max |diff| "
                      "vs fp32 is several units on extreme logits while top-1 agrees")
     converted = convert_pt2e(prepared)
+    left = [name for name in float_layers(converted) if name not in recipe.fp32_layers]
+    if left:
+        why = ("XNNPACKQuantizer's int8-dynamic recipe does not annotate a conv followed by ReLU; int8-static "
+               "quantizes it" if dynamic else "XNNPACKQuantizer does not annotate them")
+        notes.append(f"{', '.join(left)} stay fp32: {why}")
     if variant.backend == "portable":
         notes.append("portable int8: quantize/dequantize ops around fp32 matmuls (int8 storage, fp32 compute); "
                      "needs ExecuTorch's quantized kernel library in the runtime")
     return exported(converted), notes
+
+
+def float_layers(converted: torch.fx.GraphModule) -> list[str]:
+    """Module names of the linear and conv calls whose weight the quantizer left in fp32 (a quantized
+    one reads its weight through a dequantize op)."""
+    names = []
+    for node in converted.graph.nodes:
+        if node.op == "call_function" and node.target in QUANTIZED_OPS:
+            weight = node.args[1]
+            if not (weight.op == "call_function" and "dequantize" in str(weight.target)):
+                stack = list(node.meta.get("nn_module_stack", {}).values())
+                names.append(stack[-1][0] if stack else node.name)
+    return names
 
 
 QAT_LR = 1e-4  # 10x below training's: QAT starts from trained weights and only adapts to rounding

@@ -31,7 +31,7 @@ HEADER: dict[str, Any] = {
     "checkpoint": dict[str, str | None], "reference": dict[str, float | None],
     "accuracy_budget_pp": float, "fp32_tolerance": float, "artifacts": list,
     "test_vectors": dict[str, Any], "versions": dict[str, Any], "exporter": dict[str, Any],
-    "dataset": dict[str, Any], "input": dict[str, Any], "output": dict[str, Any], "config": dict[str, Any],
+    "dataset": dict[str, Any], "model": dict[str, Any], "input": dict[str, Any], "output": dict[str, Any], "config": dict[str, Any],
 }
 
 

@@ -3,11 +3,12 @@
 Graph: input "input" float32 [batch, 1, 28, 28] (batch dynamic), output "logits" [batch, C].
 metadata_props carry class_names and normalization as JSON so a runtime needs nothing else.
 int8-dynamic: onnxruntime.quantization.quantize_dynamic (int8 weights, activations quantized
-per call). int8-static: quantize_static in QDQ format, per-channel int8 weights, activations
-calibrated on the *training* images passed in `calib` with the chosen calibration method.
+per call: MatMulInteger for linear layers, ConvInteger for convs). int8-static: quantize_static
+in QDQ format, per-channel int8 weights, activations calibrated on the *training* images passed
+in `calib` with the chosen calibration method (QLinear kernels for Gemm/MatMul and Conv).
 Both quantizers run on the shape-inferred model from quant_pre_process, as ORT recommends.
 The search's other recipes use the same two calls: per-tensor or per-channel weights, the other
-calibration methods, and `nodes_to_exclude` to leave one layer in fp32 (mixed precision).
+calibration methods, and `nodes_to_exclude` to leave the output layer in fp32 (mixed precision).
 ORT has no quantization-aware training, so no QAT recipe is offered here.
 """
 from __future__ import annotations
@@ -33,7 +34,7 @@ from onnxruntime.quantization import (
 from onnxruntime.quantization.shape_inference import quant_pre_process
 from torch import nn
 
-from export.variant import BOUND_SHAPES, FLOAT32, QuantRecipe, Runner, Variant, check_input
+from export.variant import BOUND_SHAPES, FLOAT32, INPUT_SHAPE, QuantRecipe, Runner, Unsupported, Variant, check_input
 
 FORMAT = "onnx"
 BACKENDS = ("cpu",)
@@ -46,22 +47,25 @@ _exported: "weakref.WeakKeyDictionary[nn.Module, tuple[str, bytes, int]]" = weak
 CALIBRATION_BATCH = 64  # images per calibration call; ORT keeps every batch's activations for entropy/percentile
 
 
-def recipes(quantization: str, calibration_method: str = "minmax", **build_options: object) -> tuple[QuantRecipe, ...]:
+def recipes(quantization: str, output_layer: str | None = None, calibration_method: str = "minmax",
+            **build_options: object) -> tuple[QuantRecipe, ...]:
     """Plain recipe first (quantize_dynamic's default per-tensor weights; the configured static
-    calibration), then what ORT offers when it misses, ordered by file size (mixed precision last)."""
+    calibration), then what ORT offers when it misses, ordered by file size (mixed precision last,
+    when the output layer is named)."""
+    mixed = (output_layer,) if output_layer else ()
     if quantization == "int8-dynamic":
-        return (QuantRecipe(per_channel=False, calibration="dynamic"), QuantRecipe(calibration="dynamic"),
-                QuantRecipe(calibration="dynamic", fp32_layers=("fc2",)))
+        plain = (QuantRecipe(per_channel=False, calibration="dynamic"), QuantRecipe(calibration="dynamic"))
+        return plain + ((QuantRecipe(calibration="dynamic", fp32_layers=mixed),) if mixed else ())
     others = [m for m in CALIBRATION_METHODS if m != calibration_method]
-    return (QuantRecipe(calibration=calibration_method), *(QuantRecipe(calibration=m) for m in others),
-            QuantRecipe(per_channel=False, calibration=calibration_method),
-            QuantRecipe(calibration=calibration_method, fp32_layers=("fc2",)))
+    plain = (QuantRecipe(calibration=calibration_method), *(QuantRecipe(calibration=m) for m in others),
+             QuantRecipe(per_channel=False, calibration=calibration_method))
+    return plain + ((QuantRecipe(calibration=calibration_method, fp32_layers=mixed),) if mixed else ())
 
 
 def build(model: nn.Module, variant: Variant, calib: torch.Tensor, out: Path, recipe: QuantRecipe | None = None,
           calibration_method: str = "minmax", metadata: dict[str, object] | None = None) -> list[str]:
     if variant.quantization != "none" and recipe is None:
-        recipe = recipes(variant.quantization, calibration_method)[0]
+        recipe = recipes(variant.quantization, calibration_method=calibration_method)[0]
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".onnx-build-") as tmp:
         fp32 = Path(tmp) / "fp32.onnx"
         opset = export_fp32(model, fp32, metadata or {})
@@ -86,20 +90,23 @@ def build(model: nn.Module, variant: Variant, calib: torch.Tensor, out: Path, re
                         f"calibration on {len(calib)} training images"] + mixed
 
 
+WEIGHT_OPS = ("Gemm", "MatMul", "Conv")  # the ONNX ops of linear and conv layers
+
+
 def layer_nodes(path: Path, layers: tuple[str, ...]) -> list[str]:
-    """ONNX node names of the MLP's `layers`: the dynamo exporter records each node's module path
-    in its `namespace` metadata (e.g. ": train.model.MLP/fc2: ...Linear/linear_1: aten.linear.default")."""
+    """ONNX node names of the model's `layers` (module names): the dynamo exporter records each node's
+    module path in its `namespace` metadata (e.g. ": train.model.MLP/fc2: ...Linear/linear_1: aten.linear.default")."""
     if not layers:
         return []
     names = {}
     for node in onnx.load(str(path)).graph.node:
         scope = next((p.value for p in node.metadata_props if p.key == "namespace"), "")
         for layer in layers:
-            if f"/{layer}:" in scope and node.op_type in ("Gemm", "MatMul"):
+            if f"/{layer}:" in scope and node.op_type in WEIGHT_OPS:
                 names[layer] = node.name
     missing = [layer for layer in layers if layer not in names]
     if missing:
-        raise RuntimeError(f"no Gemm/MatMul node with namespace /{missing[0]}: in {path.name}; "
+        raise RuntimeError(f"no {'/'.join(WEIGHT_OPS)} node with namespace /{missing[0]}: in {path.name}; "
                            f"cannot leave {missing} in fp32")
     return [names[layer] for layer in layers]
 
@@ -115,17 +122,28 @@ def export_fp32(model: nn.Module, out: Path, metadata: dict[str, object]) -> int
 
 
 def _export_fp32(model: nn.Module, metadata: dict[str, object]) -> tuple[bytes, int]:
-    example = torch.zeros(2, 1, 28, 28)
+    example = torch.zeros(2, *INPUT_SHAPE)  # 2: torch.export specializes a batch of 1
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        program = torch.onnx.export(model, (example,), None, dynamo=True, verbose=False,
-                                    input_names=["input"], output_names=["logits"],
-                                    dynamic_shapes={"x": {0: torch.export.Dim("batch")}})
+        try:
+            program = torch.onnx.export(model, (example,), None, dynamo=True, verbose=False,
+                                        input_names=["input"], output_names=["logits"],
+                                        dynamic_shapes=({0: torch.export.Dim("batch")},))  # forward's first argument
+        except torch.onnx.OnnxExporterError as e:  # torch.export took the model (checked first): an op ONNX lacks
+            raise Unsupported(f"the ONNX exporter cannot translate this model: {exporter_reason(e)}") from None
     proto = program.model_proto
     for key, value in metadata.items():
         proto.metadata_props.add(key=key, value=json.dumps(value))
     onnx.checker.check_model(proto, full_check=True)
     return proto.SerializeToString(), next(o.version for o in proto.opset_import if o.domain in ("", "ai.onnx"))
+
+
+def exporter_reason(e: Exception) -> str:
+    """The line of the exporter's report that names the operator (under "## Exception summary")."""
+    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+    cause = next((line for line in lines if line.startswith("<class") and "No ONNX function" in line),
+                 next((line for line in lines if line.startswith("<class")), lines[0] if lines else type(e).__name__))
+    return cause.split(">: ", 1)[-1][:300]
 
 
 class CalibrationReader(CalibrationDataReader):
@@ -146,7 +164,7 @@ PROVIDERS = {"cpu": ["CPUExecutionProvider"], "cuda": ["CUDAExecutionProvider"]}
 def session_options(threads: int | None) -> ort.SessionOptions:
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL  # a 2-layer chain has no parallel branches
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL  # a chain of layers has no parallel branches
     options.inter_op_num_threads = 1
     if threads:
         options.intra_op_num_threads = threads

@@ -2,7 +2,9 @@
 split, export.search) -> every format x variant, each built and judged on validation until one
 passes -> verify it on the 10k test set -> test vectors + manifest -> point `artifacts` at the new run.
 
-A bad checkpoint, config or output folder raises UserError before anything is written. A format
+Any model the checkpoint names: it is rebuilt from the checkpoint's record (train.model_spec), its
+layers read from the model itself (export/layers.py). A bad checkpoint, config or output folder,
+or a model torch.export cannot trace, raises UserError before anything is written. A format
 that throws, crashes its runtime (each built file is loaded first in a child process,
 export.isolated) or misses its fp32 tolerance becomes a `failed` row and the others still run; the
 caller (python -m export) then exits non-zero. A variant that misses the accuracy budget (on
@@ -24,12 +26,13 @@ from torch.utils.data import TensorDataset
 from common.config import as_dict
 from common.errors import UserError, one_line
 from common.files import atomic_path, atomic_write_json, check_free_space, sha256_file
-from export import formats, isolated, manifest, runs, search, verify
+from export import formats, isolated, layers, manifest, runs, search, verify
 from export.config import ExportConfig
-from export.prune import FineTune
+from export.prune import FineTune, prunable_widths
 from export.search import Budget, Source
 from export.variant import QuantRecipe, Unsupported, Variant
 from train import checkpoint, data
+from train.model_spec import ModelSpec, check_exportable
 
 TAMPER_IMAGES = 3  # recomputed test accuracy may differ from the recorded one by this many images (CPU vs CUDA)
 
@@ -45,16 +48,24 @@ class Context:
     reference: Source            # the fp32 checkpoint, tested
     budget: Budget
     run_dir: Path
+    arch: ModelSpec              # the checkpoint's model: its name in file names, its input
+    output_layer: str            # the model's last layer, which mixed-precision recipes leave in fp32
 
 
 def run(cfg: ExportConfig, log: Callable[[str], None] = print) -> Path:
     """Export everything `cfg` asks for; returns the manifest path (inside the published run folder)."""
     runs.check_out_dir(cfg.out_dir)
     torch.set_num_threads(cfg.threads)  # process-wide: fine-tuning, reference logits, TorchScript runners
-    model, ckpt = checkpoint.load_model(cfg.checkpoint)
+    model, ckpt = checkpoint.load_model(cfg.checkpoint, stage="export")
     runs.prune_killed(cfg.out_dir)  # a run killed on a full disk left its files: they are not in the way
     check_free_space(runs.runs_dir(cfg.out_dir), disk_needed(model, cfg), "this export")
     ckpt_sha256 = sha256_file(cfg.checkpoint)  # hashed now: what we loaded, even if the file changes later
+    arch = ModelSpec.from_record(ckpt["model"])
+    check_exportable(model, arch, "export")  # what the ONNX and ExecuTorch builds need, refused up front
+    try:
+        cfg.check_embeds(arch.stem)
+    except ValueError as e:
+        raise UserError(f"[export] {e} (checkpoint {cfg.checkpoint} holds model {arch.name!r})") from None
     spec = data.get_spec(ckpt["dataset"]["name"])
     checkpoint.check_data_files(ckpt, cfg.data_dir)
     test_raw = data.load_split(spec, cfg.data_dir, train=False)
@@ -73,10 +84,12 @@ def run(cfg: ExportConfig, log: Callable[[str], None] = print) -> Path:
         sources, pruning_records = pruned_sources(model, cfg, train_set, val_set, budget, ckpt["train"]["seed"], log)
         sources["none"] = [reference]
         summary = search_summary(cfg, val_set, ckpt, budget, pruning_records, time.perf_counter() - start)
-        vectors = write_test_vectors(run_dir, test_raw, reference.logits, normalization(spec), cfg)
-        ctx = Context(cfg, calib, train_set, val_set, test_set, reference, budget, run_dir)
+        vectors = write_test_vectors(run_dir, test_raw, reference.logits, normalization(spec), cfg, arch)
+        ctx = Context(cfg, calib, train_set, val_set, test_set, reference, budget, run_dir, arch,
+                      layers.output_layer(model))
         rows = export_all(ctx, sources, pruning_records, spec, log)
-        header = manifest_header(cfg, ckpt_sha256, spec, run_dir.name, reference.accuracy, len(test_set), vectors)
+        header = manifest_header(cfg, ckpt_sha256, spec, arch, run_dir.name, reference.accuracy, len(test_set),
+                                 vectors)
         manifest.write(run_dir / "manifest.json", {**header, "search": summary}, rows)
         for f in run_dir.iterdir():
             f.chmod(0o644)  # temp files are created 0600; artifacts are meant to be served and copied
@@ -118,12 +131,17 @@ def splits(ckpt: dict[str, Any], spec: data.DatasetSpec, data_dir: Path) -> tupl
 
 
 def pruned_sources(model, cfg: ExportConfig, train_set, val_set, budget: Budget, seed: int,
-                   log) -> tuple[dict[str, list[Source]], dict[str, list[dict]]]:
-    """Per pruning kind: the models artifacts may be made from, strongest first, and the search's records."""
+                   log) -> tuple[dict[str, list[Source] | None], dict[str, list[dict]]]:
+    """Per pruning kind: the models artifacts may be made from, strongest first (none passed: [], the
+    rows are rejected; the kind cannot apply to this model: None, the rows are unsupported), and the
+    search's records."""
     finetune = FineTune(epochs=cfg.finetune_epochs, lr=cfg.finetune_lr, distill=cfg.finetune_distill, seed=seed)
     sources, records = {}, {}
     for kind in (k for k in cfg.prunings if k != "none"):
-        if cfg.search == "off":
+        if kind == "structured" and not prunable_widths(model):
+            sources[kind], records[kind] = None, []  # its rows say unsupported (export_all)
+            log("structured pruning: no conv or linear layer before the output layer; its rows are unsupported")
+        elif cfg.search == "off":
             fixed = cfg.sparsity if kind == "unstructured" else cfg.structured_ratio
             sources[kind], records[kind] = [search.fixed_source(kind, model, fixed, train_set, finetune)], []
             log(f"pruned ({kind}, fixed recipe): {sources[kind][0].notes[0]}")
@@ -149,16 +167,21 @@ def calibration_images(train_set: TensorDataset, count: int, seed: int) -> torch
     return images[pick].contiguous()
 
 
-def export_all(ctx: Context, sources: dict[str, list[Source]], pruning_records: dict[str, list[dict]],
+def export_all(ctx: Context, sources: dict[str, list[Source] | None], pruning_records: dict[str, list[dict]],
                spec: data.DatasetSpec, log) -> list[manifest.Artifact]:
     cfg = ctx.cfg
-    jobs = [(formats.get(fmt), Variant(fmt, backend, quant, pruning))
+    jobs = [(formats.get(fmt), Variant(fmt, backend, quant, pruning, ctx.arch.stem))
             for fmt in cfg.formats for backend in formats.get(fmt).BACKENDS
             for pruning in cfg.prunings for quant in cfg.quantizations]  # dense before pruned: see expected_drop
     rows, dense_drop = [], {}
     for i, (module, variant) in enumerate(jobs, 1):
+        if sources[variant.pruning] is None:
+            rows.append(manifest.Artifact(variant.name, variant.format, variant.backend, variant.quantization,
+                                          variant.pruning, status="unsupported", reason=NO_STRUCTURE))
+            log(f"[{i:2d}/{len(jobs)}] {variant.name:<50} unsupported {NO_STRUCTURE}")
+            continue
         options = build_options(variant.format, cfg, spec, ctx.train_set)
-        ladder = recipe_ladder(module, variant, cfg, options)
+        ladder = recipe_ladder(module, variant, cfg, options, ctx.output_layer)
         key = (variant.format, variant.backend, variant.quantization)
         tries = search.plan(sources[variant.pruning], ladder, dense_drop.get(key, 0.0), ctx.budget,
                             cfg.search_max_builds) if cfg.search == "on" else [(sources[variant.pruning][0], None)]
@@ -172,13 +195,17 @@ def export_all(ctx: Context, sources: dict[str, list[Source]], pruning_records: 
     return rows
 
 
-def recipe_ladder(module: ModuleType, variant: Variant, cfg: ExportConfig,
-                  options: dict[str, Any]) -> tuple[QuantRecipe | None, ...]:
+NO_STRUCTURE = ("structured pruning needs a conv or linear layer before the output layer (whose outputs are the "
+                "class scores); this model has none")
+
+
+def recipe_ladder(module: ModuleType, variant: Variant, cfg: ExportConfig, options: dict[str, Any],
+                  output_layer: str) -> tuple[QuantRecipe | None, ...]:
     """The int8 recipes to try, plain first; (None,) for fp32, search off, or a format without int8."""
     if variant.quantization == "none" or cfg.search == "off":
         return (None,)
     try:
-        return module.recipes(variant.quantization, **options)
+        return module.recipes(variant.quantization, output_layer=output_layer, **options)
     except Unsupported:
         return (None,)  # build() raises the same Unsupported with its reason
 
@@ -270,24 +297,26 @@ def normalization(spec: data.DatasetSpec) -> dict[str, Any]:
 
 
 def write_test_vectors(run_dir: Path, test_raw, logits: np.ndarray, norm: dict[str, Any],
-                       cfg: ExportConfig) -> dict[str, Any]:
+                       cfg: ExportConfig, arch: ModelSpec) -> dict[str, Any]:
     """The first N real test images, raw uint8, with labels and the fp32 PyTorch logits."""
     n = min(cfg.test_vectors, len(test_raw.data))
     path = run_dir / "test_vectors.json"
     atomic_write_json(path, {
-        "count": n, "input_shape": [1, 28, 28], "normalization": norm, "indices": list(range(n)),
+        "count": n, "input_shape": list(arch.input_shape), "normalization": norm, "indices": list(range(n)),
         "labels": test_raw.targets[:n].tolist(), "pixels": test_raw.data[:n].reshape(n, -1).tolist(),
         "expected_logits": logits[:n].tolist(), "tolerance": {"fp32_max_abs_diff": cfg.fp32_tolerance}})
     return {"path": path.name, "sha256": sha256_file(path), "count": n}
 
 
-def manifest_header(cfg, ckpt_sha256, spec, run_id, reference_accuracy, test_count, vectors) -> dict[str, Any]:
+def manifest_header(cfg, ckpt_sha256, spec, arch: ModelSpec, run_id, reference_accuracy, test_count,
+                    vectors) -> dict[str, Any]:
     return {
         "run_id": run_id,
         "created_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "checkpoint": {"path": str(cfg.checkpoint), "sha256": ckpt_sha256},
         "dataset": {"name": spec.name, "classes": list(spec.classes)},
-        "input": {"name": "input", "shape": ["batch", 1, 28, 28], "dtype": "float32",
+        "model": {**arch.record(), "stem": arch.stem},
+        "input": {"name": "input", "shape": ["batch", *arch.input_shape], "dtype": "float32",
                   "layout": "NCHW, one grayscale channel, row-major, white digit on black (MNIST convention)",
                   "normalization": normalization(spec)},
         "output": {"name": "logits", "shape": ["batch", len(spec.classes)], "dtype": "float32"},

@@ -2,8 +2,8 @@
 judged on the validation split only (the 5k training images the checkpoint held out; the test
 set is used once, by the final verification of what was chosen).
 
-Pruning: per kind, a bisection over the log of what is kept (hidden units for structured, weights
-for unstructured); each candidate is pruned and fine-tuned (export.prune) and passes when its
+Pruning: per kind, a bisection over the log of what is kept (each conv's channels and each hidden
+layer's units for structured, weights for unstructured); each candidate is pruned and fine-tuned (export.prune) and passes when its
 validation accuracy is within `budget - margin` of the fp32 model's. The passing candidates,
 strongest first, are the settings an artifact may use.
 
@@ -24,12 +24,11 @@ import torch
 from torch.utils.data import TensorDataset
 
 from export import verify
-from export.prune import FineTune, Structured, Unstructured, prune
+from export.prune import FineTune, Structured, Unstructured, prune, prunable_widths
 from export.variant import QuantRecipe, Runner
-from train.model import MLP
 
-# Bisection runs over log2(1/kept) in [0, MAX_HALVINGS]: structured keeps at least 1/32 of the
-# hidden units (25 of 800; first candidate 1/5.7 = 141), unstructured at least 1/16 of the weights
+# Bisection runs over log2(1/kept) in [0, MAX_HALVINGS]: structured keeps at least 1/32 of each
+# layer's channels (25 of the MLP's 800 units; first candidate 1/5.7 = 141), unstructured at least 1/16 of the weights
 # (first candidate 75% sparsity). Unstructured candidates cost a full-size fine-tune each (~5 s
 # quiet on 2 cores) and never shrink a file (dense storage), so their range starts lower.
 MAX_HALVINGS = {"structured": 5.0, "unstructured": 4.0}
@@ -83,23 +82,23 @@ def model_val_accuracy(model: torch.nn.Module, val_set: TensorDataset) -> float:
     return float((logits.argmax(1) == val_set.tensors[1].numpy()).mean())
 
 
-def pruning_setting(kind: str, strength: float, model: MLP, finetune: FineTune) -> dict[str, Any]:
+def pruning_setting(kind: str, strength: float, model: torch.nn.Module, finetune: FineTune) -> dict[str, Any]:
     setting: dict[str, Any] = {"pruning": kind}
-    if kind == "structured":
-        setting.update(structured_ratio=round(strength, 4), hidden_units=model.fc1.out_features)
+    if kind == "structured":  # kept_channels: what is left of each narrowed layer, e.g. {"fc1": 141}
+        setting.update(structured_ratio=round(strength, 4), kept_channels=prunable_widths(model))
     else:
         setting["sparsity"] = round(strength, 4)
     return {**setting, "finetune_epochs": finetune.epochs, "finetune_lr": finetune.lr, "finetune_distill": finetune.distill}
 
 
-def fixed_source(kind: str, model: MLP, strength: float, train_set: TensorDataset, finetune: FineTune) -> Source:
+def fixed_source(kind: str, model: torch.nn.Module, strength: float, train_set: TensorDataset, finetune: FineTune) -> Source:
     """The fixed recipe (search off): one pruned, fine-tuned model."""
     how = Structured(strength) if kind == "structured" else Unstructured(strength)
     pruned, notes = prune(model, how, train_set, finetune)
     return Source(pruned, notes, pruning_setting(kind, strength, pruned, finetune))
 
 
-def search_pruning(kind: str, model: MLP, train_set: TensorDataset, val_set: TensorDataset, finetune: FineTune,
+def search_pruning(kind: str, model: torch.nn.Module, train_set: TensorDataset, val_set: TensorDataset, finetune: FineTune,
                    budget: Budget, steps: int, log: Callable[[str], None]) -> tuple[list[Source], list[dict]]:
     """Bisection over log2(1/kept): (passing candidates strongest first, every candidate's record).
 
@@ -129,12 +128,12 @@ def search_pruning(kind: str, model: MLP, train_set: TensorDataset, val_set: Ten
     return passing, records
 
 
-def pruned_candidate(kind: str, halvings: float, model: MLP, train_set: TensorDataset, val_set: TensorDataset,
-                     finetune: FineTune) -> Source:
-    """The model pruned to keep 2**-halvings of its hidden units (structured) or weights, fine-tuned."""
-    if kind == "structured":  # a whole number of hidden units, the ratio made exact for it
-        hidden = model.fc1.out_features
-        strength = 1.0 - max(1, round(hidden * 2 ** -halvings)) / hidden
+def pruned_candidate(kind: str, halvings: float, model: torch.nn.Module, train_set: TensorDataset,
+                     val_set: TensorDataset, finetune: FineTune) -> Source:
+    """The model pruned to keep 2**-halvings of each layer's channels (structured) or of its weights, fine-tuned."""
+    if kind == "structured":  # a whole number of the widest layer's channels, the ratio made exact for it
+        widest = max(prunable_widths(model).values())
+        strength = 1.0 - max(1, round(widest * 2 ** -halvings)) / widest
         how: Structured | Unstructured = Structured(strength)
     else:
         strength = 1.0 - 2 ** -halvings

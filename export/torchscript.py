@@ -1,8 +1,10 @@
 """TorchScript `.pt`: torch.jit.script, frozen for inference, loaded with torch.jit.load.
 
 int8-dynamic: torch.ao dynamic quantization of every nn.Linear (int8 weights stored packed,
-activations quantized per batch at run time); the compression search may also try per-channel
-weights or leave fc2 in fp32 (recipes()). int8-static is not built here: torch.ao's
+activations quantized per batch at run time); conv layers stay fp32, since torch.ao's dynamic
+quantization covers linear (and recurrent) layers only, and the notes name them. The compression
+search may also try per-channel weights or leave the output layer in fp32 (recipes()).
+A model torch.jit.script cannot compile is `unsupported` here, with the compiler's reason. int8-static is not built here: torch.ao's
 eager/FX static flows are deprecated in this torch in favour of pt2e, and a pt2e graph cannot
 be scripted; the static int8 variants are the ONNX QDQ and ExecuTorch pt2e artifacts.
 """
@@ -19,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from export.variant import FLOAT32, INPUT_SHAPE, LAYERS, QuantRecipe, Runner, Unsupported, Variant, check_input
+from export.variant import FLOAT32, INPUT_SHAPE, QuantRecipe, Runner, Unsupported, Variant, check_input
 
 FORMAT = "torchscript"
 BACKENDS = ("cpu",)
@@ -30,12 +32,15 @@ STATIC_REASON = ("int8-static is not built for TorchScript: torch.ao eager/FX st
                  "see the onnx and executorch int8-static artifacts")
 
 
-def recipes(quantization: str, **build_options: object) -> tuple[QuantRecipe, ...]:
-    """torch.ao dynamic quantization: per-tensor weights (its default, plain), per-channel, fc2 left fp32."""
+def recipes(quantization: str, output_layer: str | None = None, **build_options: object) -> tuple[QuantRecipe, ...]:
+    """torch.ao dynamic quantization: per-tensor weights (its default, plain), per-channel, the output
+    layer left fp32."""
     if quantization != "int8-dynamic":
         raise Unsupported(STATIC_REASON)
-    return (QuantRecipe(per_channel=False, calibration="dynamic"), QuantRecipe(calibration="dynamic"),
-            QuantRecipe(per_channel=False, calibration="dynamic", fp32_layers=("fc2",)))
+    plain = (QuantRecipe(per_channel=False, calibration="dynamic"), QuantRecipe(calibration="dynamic"))
+    if not output_layer:
+        return plain
+    return plain + (QuantRecipe(per_channel=False, calibration="dynamic", fp32_layers=(output_layer,)),)
 
 
 def quantized(model: nn.Module, quantization: str, recipe: QuantRecipe | None = None) -> nn.Module:
@@ -45,16 +50,31 @@ def quantized(model: nn.Module, quantization: str, recipe: QuantRecipe | None = 
     recipe = recipe or recipes(quantization)[0]
     qconfig = (torch.ao.quantization.per_channel_dynamic_qconfig if recipe.per_channel
                else torch.ao.quantization.default_dynamic_qconfig)
-    spec = {name: qconfig for name in LAYERS if name not in recipe.fp32_layers}
+    spec = {name: qconfig for name in linear_layers(model) if name not in recipe.fp32_layers}
     with warnings.catch_warnings():  # torch.ao's deprecation notice, printed once per Linear
         warnings.simplefilter("ignore")
         return torch.ao.quantization.quantize_dynamic(copy.deepcopy(model), spec, dtype=torch.qint8)
 
 
+def linear_layers(model: nn.Module) -> list[str]:
+    return [name for name, m in model.named_modules() if isinstance(m, nn.Linear)]
+
+
+def fp32_convs(model: nn.Module) -> list[str]:
+    """The conv layers torch.ao dynamic quantization leaves in fp32 (it has no dynamic conv)."""
+    return [name for name, m in model.named_modules() if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d))]
+
+
 def scripted(model: nn.Module, quantization: str, recipe: QuantRecipe | None = None) -> torch.jit.ScriptModule:
+    module = quantized(model, quantization, recipe)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return torch.jit.script(quantized(model, quantization, recipe)).eval()
+        try:
+            return torch.jit.script(module).eval()
+        except (torch.jit.frontend.FrontendError, RuntimeError) as e:  # the compiler's errors: Python it cannot type
+            first = next((line.strip() for line in str(e).splitlines() if line.strip()), type(e).__name__)
+            raise Unsupported(f"torch.jit.script cannot compile {type(model).__name__}: {first[:200]}; "
+                              f"the onnx and executorch artifacts are built through torch.export instead") from None
 
 
 def build(model: nn.Module, variant: Variant, calib: torch.Tensor, out: Path,
@@ -66,16 +86,18 @@ def build(model: nn.Module, variant: Variant, calib: torch.Tensor, out: Path,
         buffer = io.BytesIO()
         torch.jit.save(frozen, buffer)  # in memory: torch's file writer aborts the process on a full disk
     out.write_bytes(buffer.getbuffer())  # Python's write raises OSError(ENOSPC) instead
-    return ["torch.jit.script + torch.jit.freeze"] + quant_notes(variant, recipe)
+    return ["torch.jit.script + torch.jit.freeze"] + quant_notes(model, variant, recipe)
 
 
-def quant_notes(variant: Variant, recipe: QuantRecipe | None) -> list[str]:
+def quant_notes(model: nn.Module, variant: Variant, recipe: QuantRecipe | None) -> list[str]:
     if variant.quantization == "none":
         return []
     recipe = recipe or recipes(variant.quantization)[0]
     weights = "per-channel" if recipe.per_channel else "per-tensor"
     mixed = f"; {', '.join(recipe.fp32_layers)} left in fp32 (mixed precision)" if recipe.fp32_layers else ""
-    return [f"torch.ao quantize_dynamic, {weights} int8 weights{mixed}"]
+    convs = fp32_convs(model)
+    fp32 = [f"{', '.join(convs)} stay fp32: torch.ao dynamic quantization quantizes only linear layers"] if convs else []
+    return [f"torch.ao quantize_dynamic, {weights} int8 weights of the linear layers{mixed}"] + fp32
 
 
 class TorchRunner:

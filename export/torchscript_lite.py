@@ -46,7 +46,7 @@ def build(model: nn.Module, variant: Variant, calib: torch.Tensor, out: Path,
         # Python's write raises OSError(ENOSPC). The lite interpreter's whole API is underscored.
         data = module._save_to_buffer_for_lite_interpreter()
     out.write_bytes(data)
-    return notes + quant_notes(variant, recipe)
+    return notes + quant_notes(model, variant, recipe)
 
 
 def load(path: Path, threads: int | None = None) -> Runner:

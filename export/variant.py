@@ -11,10 +11,11 @@ export/executorch.py). Each such module exposes the same two functions:
         quantized (None: the format's plain recipe, recipes(quantization)[0]). Returns notes for
         the manifest (may be []). Raises Unsupported(reason) for a combination this format cannot produce.
 
-    recipes(quantization, **build_options) -> tuple[QuantRecipe, ...]
+    recipes(quantization, output_layer=None, **build_options) -> tuple[QuantRecipe, ...]
         The int8 recipes the format's library offers, plain first, then the ones the compression
-        search tries when the plain one misses the accuracy budget (export/search.py). Takes the
-        same format-specific options as build() (e.g. ONNX's calibration_method).
+        search tries when the plain one misses the accuracy budget (export/search.py); with
+        `output_layer` (the model's last layer, export/layers.py) one of them leaves that layer in
+        fp32. Takes the same format-specific options as build() (e.g. ONNX's calibration_method).
 
     load(path, threads=None) -> Runner
         Load the artifact with the format's own runtime.
@@ -45,6 +46,7 @@ class Variant:
     backend: str               # cpu | xnnpack | portable
     quantization: str = "none"
     pruning: str = "none"
+    model: str = "mlp"         # the model's name in file names (ModelSpec.stem); the MLP is the default model
 
     def __post_init__(self) -> None:
         if self.quantization not in QUANTIZATIONS:
@@ -54,15 +56,12 @@ class Variant:
 
     @property
     def name(self) -> str:
-        """Human-readable, unique file stem, e.g. mlp_executorch-xnnpack_int8-static_structured."""
-        parts = ["mlp", self.format if self.backend == "cpu" else f"{self.format}-{self.backend}"]
+        """Human-readable, unique file stem, e.g. cnn_executorch-xnnpack_int8-static_structured."""
+        parts = [self.model, self.format if self.backend == "cpu" else f"{self.format}-{self.backend}"]
         parts.append("fp32" if self.quantization == "none" else self.quantization)
         if self.pruning != "none":
             parts.append(self.pruning)
         return "_".join(parts)
-
-
-LAYERS = ("fc1", "fc2")  # the MLP's quantizable layers, in graph order (train/model.py)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,13 +69,12 @@ class QuantRecipe:
     """How an int8 variant is quantized, in the terms the quantization libraries use."""
     per_channel: bool = True            # one weight scale per output unit (else one per tensor)
     calibration: str = "minmax"         # activation-range method of static int8 (the library's name)
-    fp32_layers: tuple[str, ...] = ()   # layers left in fp32 (mixed precision), from LAYERS
+    fp32_layers: tuple[str, ...] = ()   # layers left in fp32 (mixed precision): module names, e.g. ("fc2",)
     qat_epochs: int = 0                 # quantization-aware training epochs (pt2e fake-quant) before convert
 
     def __post_init__(self) -> None:
-        unknown = [name for name in self.fp32_layers if name not in LAYERS]
-        if unknown or self.qat_epochs < 0:
-            raise ValueError(f"fp32_layers must be from {LAYERS} and qat_epochs >= 0; got {self}")
+        if not all(isinstance(name, str) and name for name in self.fp32_layers) or self.qat_epochs < 0:
+            raise ValueError(f"fp32_layers must be module names and qat_epochs >= 0; got {self}")
 
     def describe(self) -> dict[str, object]:
         return {"per_channel": self.per_channel, "calibration": self.calibration,

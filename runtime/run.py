@@ -37,11 +37,12 @@ def stage_inputs(cfg: RuntimeConfig, required: tuple[str, ...]) -> dict[str, Any
     """What a report is a function of (common/stages.py): the settings, the files it reads (by
     sha256: the manifest names every artifact's), the ARM64 set-up, the machine, this code and
     the libraries. `required`: targets named explicitly, which decide the exit status."""
+    read_manifest(cfg.manifest)  # checked first, as build_report does: a bad manifest is its own one line
     spec = data.get_spec(load(cfg.checkpoint)["dataset"]["name"])  # missing or broken: the report's own error
     device_results = [p for t in ("android", "browser-wasm") for p in results_files(t, cfg.device_results_dir)]
     return {"config": {**{k: v for k, v in as_dict(cfg).items() if k not in NOT_INPUTS}, "required": list(required)},
             "manifest": stages.files([cfg.manifest]), "checkpoint": stages.files([cfg.checkpoint]),
-            "data": data.raw_file_hashes(spec, cfg.data_dir), "device_results": stages.files(device_results),
+            "data": data.stage_data(spec, cfg.data_dir), "device_results": stages.files(device_results),
             "baseline": stages.files([Path(cfg.baseline)]) if cfg.baseline else None,
             "arm64": stages.files([arm64_runs.CACHE / "versions.txt", arm64_runs.CACHE / "bin"]),
             "machine": {"cpu": environment.cpu_model(), "cores": environment.all_cores(),
@@ -66,7 +67,7 @@ def check_inputs(cfg: RuntimeConfig) -> tuple[Manifest, dict | None]:
 
 def load_reference(cfg: RuntimeConfig, manifest: Manifest) -> Reference:
     """The fp32 model and the full test set; the model's top-1 per image is what artifacts must agree with."""
-    model, ckpt = load_model(cfg.checkpoint)
+    model, ckpt = load_model(cfg.checkpoint, stage="report")
     if manifest.checkpoint_sha256 and sha256_file(cfg.checkpoint) != manifest.checkpoint_sha256:
         raise UserError(f"{cfg.checkpoint} is not the checkpoint {manifest.path} was exported from (sha256 differs); "
                         f"run `python -m export` again, or pass the matching --checkpoint")

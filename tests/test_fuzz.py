@@ -9,7 +9,6 @@ a .pte with a flipped weight byte is still readable and may also give its one JS
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 import random
 from pathlib import Path
@@ -18,7 +17,7 @@ import torch
 
 from common.errors import run_cli
 from train import checkpoint
-from train.model import MLP, MLPConfig
+from train.model_spec import ModelSpec, build
 
 SEED = 1234
 SHA = "ab" * 32
@@ -77,9 +76,9 @@ def damaged_texts(text: str, rng: random.Random, count: int):
 # --- checkpoints, through `python -m export` (the loader runs before anything needs data) ---
 
 def tiny_checkpoint_bytes(tmp_path: Path) -> bytes:
-    cfg = MLPConfig(784, 4, 10)
-    torch.save({"format": checkpoint.FORMAT, "state_dict": MLP.from_config(cfg).state_dict(),
-                "model": dataclasses.asdict(cfg), "train": {"seed": 0, "val_size": 10},
+    spec = ModelSpec("mlp", {"input_size": 784, "hidden_size": 4, "output_size": 10}, 10)
+    torch.save({"format": checkpoint.FORMAT, "state_dict": build(spec, "test").state_dict(),
+                "model": spec.record(), "train": {"seed": 0, "val_size": 10},
                 "dataset": {"name": "mnist", "files": {}}, "metrics": {"test_accuracy": 0.5}}, tmp_path / "ok.pt")
     return (tmp_path / "ok.pt").read_bytes()
 
@@ -188,7 +187,8 @@ def test_manifests_through_embed(tmp_path, capsys):
 # --- the tools: tools.bench --reuse, tools.probe and tools.pte_info ---
 
 def valid_bench_json() -> dict:
-    return {"machine": {}, "reused": False, "stages": {"train": [0, 41.5], "export": [0, 90.25]},
+    return {"machine": {}, "reused": False,
+            "models": {"mlp": {"stages": {"train": [0, 41.5], "export": [0, 90.25]}}},
             "checks": [{"target": "t", "value": 1.0, "limit": "<= 2", "ok": True, "detail": ""}]}
 
 
@@ -231,7 +231,7 @@ def test_probe_manifests(tmp_path, capsys):
 def tiny_pte(tmp_path: Path) -> bytes:
     from export import executorch
     from export.variant import Variant
-    model = MLP.from_config(MLPConfig(784, 4, 10)).eval()
+    model = build(ModelSpec("mlp", {"input_size": 784, "hidden_size": 4, "output_size": 10}, 10), "test")
     executorch.build(model, Variant("executorch", "xnnpack"), torch.zeros(2, 1, 28, 28), tmp_path / "tiny.pte")
     return (tmp_path / "tiny.pte").read_bytes()
 

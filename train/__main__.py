@@ -1,7 +1,7 @@
-"""`python -m train`: train the MLP per pipeline.toml [train], flags overriding single fields.
+"""`python -m train`: train the model named in pipeline.toml [train] (the MLP by default), flags overriding single fields.
 
-Skipped, with one line saying why, when checkpoints/mlp.pt was made from the same settings,
-data, code and library versions and is unchanged (common/stages.py); --force trains anyway.
+Skipped, with one line saying why, when the checkpoint was made from the same settings, data,
+code and library versions and is unchanged (common/stages.py); --force trains anyway.
 """
 from __future__ import annotations
 
@@ -40,10 +40,9 @@ def stage_inputs(cfg: TrainConfig) -> dict[str, Any]:
     """What the checkpoint is a function of: every setting but where files go (the data's hashes
     stand for data_dir), the data, this code, the libraries."""
     spec = data.get_spec(cfg.dataset)
-    data.load_split(spec, cfg.data_dir, train=False)  # extracts the .gz files first: training reads those
     settings = {k: v for k, v in as_dict(cfg).items() if k not in ("out_dir", "data_dir", "resume")}
     settings["device"] = pick_device(cfg.device).type  # auto: what it resolves to on this machine
-    return {"config": settings, "data": data.raw_file_hashes(spec, cfg.data_dir),
+    return {"config": settings, "data": data.stage_data(spec, cfg.data_dir),
             "code": stages.code("train", "common"), "versions": stages.versions("torch", "torchvision", "numpy")}
 
 

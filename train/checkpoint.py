@@ -1,12 +1,14 @@
 """The checkpoint: everything later stages need, loadable with torch.load(weights_only=True).
 
-Layout of checkpoints/mlp.pt (a dict of tensors and plain Python values):
-  format        "mlp-checkpoint/1"
+Layout of checkpoints/<model>.pt (a dict of tensors and plain Python values):
+  format        "model-checkpoint/2"
   state_dict    the selected (best validation) weights
-  model         MLPConfig as a dict
+  model         ModelSpec.record(): {name, args, classes, input: {name, shape, dtype}}
   train         TrainConfig as a dict
   dataset       {name, classes, mean, std, input_shape, files: {IDX file: sha256}}
   metrics       {test_accuracy, val_accuracy, epochs, best_epoch, seconds, ...}
+Checkpoints of the MLP-only format "mlp-checkpoint/1" (model: MLPConfig as a dict) still load:
+load() reads them as the same record with name "mlp".
 """
 from __future__ import annotations
 
@@ -15,13 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 
 from common.errors import UserError, one_line
 from common.files import atomic_write
-from train import data
-from train.model import MLP, MLPConfig
+from train import data, model_spec
+from train.model_spec import ModelSpec
 
-FORMAT = "mlp-checkpoint/1"
+FORMAT = "model-checkpoint/2"
+MLP_FORMAT = "mlp-checkpoint/1"  # the MLP-only layout before models had names; read, never written
 REQUIRED = ("format", "state_dict", "model", "train", "dataset", "metrics")
 
 
@@ -65,7 +69,7 @@ def load_raw(path: Path, what: str = "checkpoint") -> dict[str, Any]:
 # Key -> (type, its keys that later stages read, with their types).
 SHAPE: dict[str, tuple[type, dict[str, type | tuple[type, ...]]]] = {
     "state_dict": (dict, {}),
-    "model": (dict, {"input_size": int, "hidden_size": int, "output_size": int}),
+    "model": (dict, {"name": str, "args": dict, "classes": int, "input": dict}),
     "train": (dict, {"seed": int, "val_size": int}),
     "dataset": (dict, {"name": str, "files": dict}),
     "metrics": (dict, {"test_accuracy": float}),
@@ -76,6 +80,8 @@ def load(path: Path) -> dict[str, Any]:
     """A trained checkpoint, validated: the right format and every field later stages read, typed."""
     obj = load_raw(path)
     missing = [k for k in REQUIRED if k not in obj]
+    if obj.get("format") == MLP_FORMAT and not missing:
+        obj = _from_mlp_format(path, obj)
     if obj.get("format") != FORMAT or missing:
         raise UserError(f"{path} is a foreign checkpoint (format {str(obj.get('format'))[:40]!r}, missing {missing}); "
                         f"expected {FORMAT!r} from `python -m train`")
@@ -92,21 +98,50 @@ def load(path: Path) -> dict[str, Any]:
     return obj
 
 
+def _from_mlp_format(path: Path, obj: dict[str, Any]) -> dict[str, Any]:
+    """An "mlp-checkpoint/1" file as the current layout: its model dict is the MLP's arguments."""
+    args = obj["model"]
+    fields = {"input_size": int, "hidden_size": int, "output_size": int}
+    bad = [f for f, t in fields.items() if not isinstance(args, dict) or not _is(args.get(f), t)]
+    if bad:
+        raise UserError(f"{path} is damaged: 'model' has missing or mistyped {bad}; retrain with `python -m train`")
+    record = ModelSpec("mlp", {f: args[f] for f in fields}, args["output_size"]).record()
+    return {**obj, "format": FORMAT, "model": record}
+
+
 def _is(value: Any, kind: type | tuple[type, ...]) -> bool:
     """isinstance, except that a bool is not an int (True would pass as a seed)."""
     return isinstance(value, kind) and not isinstance(value, bool)
 
 
-def load_model(path: Path) -> tuple[MLP, dict[str, Any]]:
-    """The trained MLP in eval mode, plus the checkpoint dict it came from."""
+def load_model(path: Path, stage: str = "load") -> tuple[nn.Module, dict[str, Any]]:
+    """The trained model in eval mode, rebuilt from the checkpoint's record alone, plus the checkpoint
+    dict it came from. `stage` names the caller in error messages (train, export, report)."""
     ckpt = load(path)
     try:
-        model = MLP.from_config(MLPConfig(**ckpt["model"]))
-        model.load_state_dict(ckpt["state_dict"])
-    except (TypeError, ValueError, RuntimeError) as e:
-        raise UserError(f"{path} weights do not fit its model config ({one_line(e)[:160]}); "
+        spec = ModelSpec.from_record(ckpt["model"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise UserError(f"{path} is damaged: its model record is unusable ({one_line(e)[:160]}); "
                         f"retrain with `python -m train`") from None
+    model = model_spec.build(spec, stage)
+    problem = state_dict_problem(model, ckpt["state_dict"])
+    if problem:
+        raise UserError(f"{stage}: checkpoint {path} does not fit model {spec.name!r} as its class is now "
+                        f"({problem}); restore the class it was trained with, or retrain with `python -m train`")
+    model.load_state_dict(ckpt["state_dict"])
     return model.eval(), ckpt
+
+
+def state_dict_problem(model: nn.Module, state: dict[str, torch.Tensor]) -> str | None:
+    """What keeps `state` from loading into `model`, in one line: missing, unexpected or reshaped tensors."""
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    reshaped = [f"{k} {list(state[k].shape)} in the checkpoint, {list(v.shape)} in the class"
+                for k, v in expected.items() if k in state and state[k].shape != v.shape]
+    parts = [f"{label} {', '.join(items[:3])}{', ...' if len(items) > 3 else ''}" for label, items in
+             (("missing", missing), ("unexpected", unexpected), ("shape differs:", reshaped)) if items]
+    return "; ".join(parts) or None
 
 
 def check_data_files(ckpt: dict[str, Any], data_dir: Path) -> None:

@@ -101,6 +101,16 @@ def to_tensors(ds: datasets.VisionDataset, spec: DatasetSpec) -> TensorDataset:
     return TensorDataset(images, ds.targets.long())
 
 
+def stage_data(spec: DatasetSpec, data_dir: Path) -> dict[str, str] | None:
+    """The data as a stage's input (common/stages.py): its files' hashes, or None when there are none
+    yet, so the stage runs and its own checks say what is wrong in their order (the model first)."""
+    raw = data_dir / spec.folder / "raw"
+    if not raw.is_dir() or not any(raw.iterdir()):
+        return None
+    load_split(spec, data_dir, train=False)  # extracts the .gz files first: their hashes are what is read
+    return raw_file_hashes(spec, data_dir)
+
+
 def raw_file_hashes(spec: DatasetSpec, data_dir: Path) -> dict[str, str]:
     """sha256 of each extracted IDX file, recorded in the checkpoint as the data's identity."""
     raw = data_dir / spec.folder / "raw"

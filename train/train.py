@@ -1,8 +1,7 @@
-"""Training, read top to bottom: data -> model -> epochs (resumable) -> best epoch -> test once -> save."""
+"""Training, read top to bottom: model -> data -> epochs (resumable) -> best epoch -> test once -> save."""
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import math
 import time
@@ -17,7 +16,7 @@ from common.errors import UserError, disk_full, one_line
 from common.files import atomic_write_json, check_free_space, ensure_writable_dir
 from train import checkpoint, data
 from train.config import TrainConfig
-from train.model import MLP, MLPConfig
+from train.model_spec import ModelSpec, build, check_exportable
 
 
 def pick_device(name: str) -> torch.device:
@@ -72,11 +71,18 @@ def fingerprint(cfg: TrainConfig, files: dict[str, str]) -> dict[str, Any]:
 
 
 def fit(cfg: TrainConfig) -> dict[str, Any]:
-    """Train per `cfg`, write mlp.pt and mlp.metrics.json, return the metrics."""
+    """Train per `cfg`, write <model>.pt and <model>.metrics.json, return the metrics."""
     ensure_writable_dir(cfg.out_dir, "checkpoint")
     torch.set_num_threads(cfg.threads)  # per process: this run only
     device = pick_device(cfg.device)
     spec = data.get_spec(cfg.dataset)
+    # The model first: one that cannot be built or exported is refused before any data is read.
+    arch = ModelSpec.for_training(cfg.model, cfg.args, len(spec.classes))
+    epochs = cfg.run_epochs
+    torch.manual_seed(cfg.seed)
+    model = build(arch, "train")
+    with torch.random.fork_rng():  # the check leaves the seeded stream to training
+        check_exportable(model, arch, "train")
     train_full = data.to_tensors(data.load_split(spec, cfg.data_dir, train=True), spec)
     test_set = data.load_test_set(spec, cfg.data_dir)
     files = data.raw_file_hashes(spec, cfg.data_dir)
@@ -84,13 +90,11 @@ def fit(cfg: TrainConfig) -> dict[str, Any]:
     if cfg.train_samples:
         train_set = torch.utils.data.TensorDataset(*(t[:cfg.train_samples] for t in train_set.tensors))
 
-    torch.manual_seed(cfg.seed)
-    model_cfg = MLPConfig(784, cfg.hidden_size, len(spec.classes))
-    model = MLP.from_config(model_cfg).to(device)
+    model = model.to(device)
     check_free_space(cfg.out_dir, disk_needed(model), "training")
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     # Stepped once per epoch; T_max = epochs, so the last epoch trains at a small lr.
-    scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs)
+    scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
                  if cfg.lr_schedule == "cosine" else torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0))
     shuffle = torch.Generator().manual_seed(cfg.seed)
     state = {"epoch": 0, "best_val": -1.0, "best_epoch": 0, "best_state": None, "history": [], "seconds": 0.0}
@@ -100,10 +104,10 @@ def fit(cfg: TrainConfig) -> dict[str, Any]:
 
     loader = data.batches(train_set, cfg.batch_size, shuffle)
     loss_fn = nn.CrossEntropyLoss()
-    for epoch in range(state["epoch"] + 1, cfg.epochs + 1):
+    for epoch in range(state["epoch"] + 1, epochs + 1):
         start = time.perf_counter()
         try:
-            stats = train_one_epoch(model, loader, optimizer, loss_fn, device, f"epoch {epoch}/{cfg.epochs}")
+            stats = train_one_epoch(model, loader, optimizer, loss_fn, device, f"epoch {epoch}/{epochs}")
         except FloatingPointError as e:
             raise UserError(f"training diverged in epoch {epoch} ({e}) at learning rate {cfg.lr:g}; no weights of "
                             f"this epoch are saved: lower --lr (the reference recipe's is 1e-3)") from None
@@ -123,14 +127,14 @@ def fit(cfg: TrainConfig) -> dict[str, Any]:
 
     model.load_state_dict(state["best_state"])
     test_acc = evaluate(model, test_set, device)  # the one and only look at the test set
-    metrics = {"test_accuracy": test_acc, "val_accuracy": state["best_val"], "epochs": cfg.epochs,
+    metrics = {"test_accuracy": test_acc, "val_accuracy": state["best_val"], "epochs": epochs,
                "best_epoch": state["best_epoch"], "seconds": round(state["seconds"], 2),
                "device": device.type, "history": state["history"]}
-    ckpt = {"format": checkpoint.FORMAT, "state_dict": state["best_state"], "model": dataclasses.asdict(model_cfg),
-            "train": as_dict(cfg), "metrics": metrics,
+    ckpt = {"format": checkpoint.FORMAT, "state_dict": state["best_state"], "model": arch.record(),
+            "train": {**as_dict(cfg), "epochs": epochs}, "metrics": metrics,
             "dataset": {"name": spec.name, "classes": list(spec.classes), "mean": [spec.mean], "std": [spec.std],
                         "input_shape": [1, 28, 28], "files": files}}
-    with _disk_full_is_one_line(cfg.checkpoint_path, f"the resume file keeps all {cfg.epochs} epochs"):
+    with _disk_full_is_one_line(cfg.checkpoint_path, f"the resume file keeps all {epochs} epochs"):
         checkpoint.save(ckpt, cfg.checkpoint_path)
         atomic_write_json(cfg.metrics_path, metrics)
     cfg.resume_path.unlink(missing_ok=True)

@@ -54,7 +54,9 @@ def setting_text(chosen: dict) -> str:
     """The compression search's chosen setting (manifest `search.chosen`) in words."""
     parts = []
     if chosen.get("pruning") == "structured":
-        parts.append(f"{chosen['hidden_units']} hidden units kept ({chosen['structured_ratio']:.0%} removed)")
+        kept = chosen.get("kept_channels") or {"hidden units": chosen.get("hidden_units")}  # an MLP-only manifest
+        widths = ", ".join(f"{layer} {n}" for layer, n in kept.items())
+        parts.append(f"kept {widths} ({chosen['structured_ratio']:.0%} of channels and units removed)")
     elif chosen.get("pruning") == "unstructured":
         parts.append(f"{chosen['sparsity']:.1%} of the weights zero")
     if str(chosen.get("quantization", "none")).startswith("int8"):

@@ -155,7 +155,7 @@ def test_every_numeric_field_declares_its_bounds():
 
 @pytest.mark.parametrize("section, key, value, message", [
     ("export", "search_steps", "1100", "search_steps must be between 1 and 20, got 1100"),
-    ("train", "hidden_size", "1000000000", "hidden_size must be between 1 and 16384, got 1000000000"),
+    ("train", "hidden_size", "1000000000", "hidden_size must be between 0 and 16384, got 1000000000"),
     ("train", "lr", "1e30", "lr must be above 0 and at most 10.0, got 1e+30"),
     ("runtime", "min_seconds", "1e300", "min_seconds must be between 0.0 and 600.0, got 1e+300"),
     ("runtime", "batches", "1,100000", "batches must be between 1 and 10000, got 100000"),
@@ -176,5 +176,5 @@ def test_out_of_bounds_repeats_and_empty_items_are_one_message_from_a_flag_or_th
 
 
 def test_direct_construction_checks_the_same_bounds():
-    with pytest.raises(ValueError, match="epochs must be between 1 and 1000, got 0"):
-        TrainConfig(epochs=0)
+    with pytest.raises(ValueError, match="epochs must be between 0 and 1000, got -1"):
+        TrainConfig(epochs=-1)  # 0 is the model's default

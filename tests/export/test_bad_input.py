@@ -136,6 +136,10 @@ def test_embed_names_and_demo_folders_are_checked_before_any_work(tmp_path, caps
     code, err = export_cli(capsys, *base, "--embed-artifacts", "mlp_onnx_fp33")
     assert code == 2 and err.count("\n") == 1 and "unknown embed_artifacts ['mlp_onnx_fp33']" in err
     assert "mlp_onnx_fp32" in err and no_runs(out)
+    # Another model's name passes the config (the checkpoint is not read yet), not the checkpoint's model.
+    code, err = export_cli(capsys, *base, "--embed-artifacts", "cnn_onnx_fp32")
+    assert code == 2 and err.count("\n") == 1 and "unknown embed_artifacts ['cnn_onnx_fp32']" in err
+    assert "holds model 'mlp'" in err and no_runs(out)
     assets = tmp_path / "assets"
     assets.mkdir()
     (assets / "keep.txt").write_text("a user's file")

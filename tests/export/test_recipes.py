@@ -21,7 +21,7 @@ from train.checkpoint import load_model
 CASES = [(fmt, backend, quant, recipe)
          for fmt, backend in (("torchscript", "cpu"), ("onnx", "cpu"), ("executorch", "xnnpack"))
          for quant in ("int8-dynamic", "int8-static") if not (fmt == "torchscript" and quant == "int8-static")
-         for recipe in formats.get(fmt).recipes(quant)[1:]]
+         for recipe in formats.get(fmt).recipes(quant, output_layer="fc2")[1:]]  # fc2: the MLP's output layer
 
 
 @pytest.fixture(scope="module")
@@ -77,4 +77,13 @@ def test_torchscript_mixed_precision_quantizes_only_fc1(setup):
 
 def test_recipe_settings_validate():
     with pytest.raises(ValueError):
-        QuantRecipe(fp32_layers=("fc3",))
+        QuantRecipe(fp32_layers=("",))
+    with pytest.raises(ValueError):
+        QuantRecipe(qat_epochs=-1)
+
+
+def test_the_layer_left_in_fp32_is_the_output_layer_named():
+    for fmt in ("torchscript", "onnx", "executorch"):
+        mixed = [r for r in formats.get(fmt).recipes("int8-dynamic", output_layer="head") if r.fp32_layers]
+        assert [r.fp32_layers for r in mixed] == [("head",)]
+        assert not any(r.fp32_layers for r in formats.get(fmt).recipes("int8-dynamic"))  # no layer named, none left

@@ -112,7 +112,7 @@ def test_structured_fp32_uses_the_strongest_passing_pruning_candidate(exported):
         assert row["reason"].startswith("outside the accuracy budget on the test set (chosen on validation)")
     passing = [c for c in m["search"]["pruning"]["structured"] if c["within_budget"]]
     strongest = max(passing, key=lambda c: c["setting"]["structured_ratio"])
-    assert row["search"]["chosen"]["hidden_units"] == strongest["setting"]["hidden_units"]
+    assert row["search"]["chosen"]["kept_channels"] == strongest["setting"]["kept_channels"]
     # a real search: the fixed recipe (50% removed) is not where it stops on MNIST
     assert strongest["setting"]["structured_ratio"] > 0.5
 

@@ -42,3 +42,10 @@ def test_matmul_size_is_the_side_of_the_timed_matmul(monkeypatch):
     result = floor.compute_floor(1000, (1,), [1], 48)
     assert sides and set(sides) == {((48, 48), (48, 48))}
     assert result["matmul"].startswith("torch.mm 48x48")
+
+
+def test_the_shipped_models_flops():
+    from train.model import CNN, MLP
+    assert floor.model_flops(MLP(hidden_size=800), (1, 28, 28)) == 2 * (784 * 800 + 800 * 10)
+    conv1, conv2 = 28 * 28 * 16 * 1 * 25, 10 * 10 * 32 * 16 * 25  # output positions x channels x kernel
+    assert floor.model_flops(CNN(), (1, 28, 28)) == 2 * (conv1 + conv2 + 800 * 128 + 128 * 10)

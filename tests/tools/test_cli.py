@@ -51,13 +51,14 @@ def reuse_folder(tmp_path, bench_json: str, manifest: str = "{}"):
 
 
 def test_bench_reuse_with_a_truncated_bench_json_is_one_line(capsys, tmp_path):
-    reuse_folder(tmp_path, '{"stages": {"train": [0, 41.')
+    reuse_folder(tmp_path, '{"models": {"mlp": {"stages": {"train": [0, 41.')
     err = one_error_line(capsys, run_cli(bench.main, ["--reuse", "--out-dir", str(tmp_path)]))
     assert "bench.json cannot be read as JSON" in err and "run without --reuse" in err
 
 
 def test_bench_reuse_with_a_truncated_manifest_is_one_line_before_the_report_runs(capsys, tmp_path):
-    reuse_folder(tmp_path, '{"stages": {"train": [0, 41.5], "export": [0, 90.0]}}', manifest='{"schema_vers')
+    reuse_folder(tmp_path, '{"models": {"mlp": {"stages": {"train": [0, 41.5], "export": [0, 90.0]}}}}',
+                 manifest='{"schema_vers')
     err = one_error_line(capsys, run_cli(bench.main, ["--reuse", "--out-dir", str(tmp_path)]))
     assert "manifest.json is not valid JSON" in err
     assert not (tmp_path / "reports").exists()  # refused before `python -m runtime` ran

@@ -9,13 +9,16 @@ import torch
 from common.errors import UserError, run_cli
 from train import checkpoint
 from train.model import MLP, MLPConfig
+from train.model_spec import ModelSpec, build
+
+MLP8 = ModelSpec("mlp", {"input_size": 784, "hidden_size": 8, "output_size": 10}, 10)
 
 
-def tiny_checkpoint(path, **changes):
-    """A structurally complete checkpoint of a 784-8-10 MLP (no training needed to test the loader)."""
-    cfg = MLPConfig(784, 8, 10)
-    obj = {"format": checkpoint.FORMAT, "state_dict": MLP.from_config(cfg).state_dict(),
-           "model": dataclasses.asdict(cfg), "train": {"seed": 0, "val_size": 5000},
+def tiny_checkpoint(path, spec=MLP8, **changes):
+    """A structurally complete checkpoint of `spec`'s model, a 784-8-10 MLP by default (no training
+    needed to test the loader)."""
+    obj = {"format": checkpoint.FORMAT, "state_dict": build(spec, "test").state_dict() if "state_dict" not in changes else {},
+           "model": spec.record(), "train": {"seed": 0, "val_size": 5000},
            "dataset": {"name": "mnist", "files": {}}, "metrics": {"test_accuracy": 0.1}}
     obj.update(changes)
     torch.save(obj, path)
@@ -25,6 +28,18 @@ def tiny_checkpoint(path, **changes):
 def test_a_good_file_loads(tmp_path):
     model, ckpt = checkpoint.load_model(tiny_checkpoint(tmp_path / "mlp.pt"))
     assert model.fc1.out_features == 8 and ckpt["train"]["seed"] == 0
+
+
+def test_an_mlp_only_checkpoint_of_the_earlier_format_still_loads(tmp_path):
+    """"mlp-checkpoint/1" files (the MLP's arguments as the model dict) load as the same MLP."""
+    cfg = MLPConfig(784, 8, 10)
+    weights = MLP.from_config(cfg).state_dict()
+    old = tiny_checkpoint(tmp_path / "mlp.pt", format="mlp-checkpoint/1", model=dataclasses.asdict(cfg),
+                          state_dict=weights)
+    model, ckpt = checkpoint.load_model(old)
+    assert isinstance(model, MLP) and model.fc1.out_features == 8 and torch.equal(model.fc1.weight, weights["fc1.weight"])
+    assert ckpt["model"]["name"] == "mlp" and ckpt["model"]["args"] == dataclasses.asdict(cfg)
+    assert ckpt["model"]["input"]["shape"] == [1, 28, 28]
 
 
 @pytest.mark.parametrize("cut", [0, 1, 30, 100, 400, 1000, -200, -22, -1])
@@ -37,10 +52,18 @@ def test_empty_and_truncated_files(tmp_path, cut):
     assert "delete it" in str(e.value) and "\n" not in str(e.value)
 
 
+def record(**args):
+    return ModelSpec("mlp", {"input_size": 784, "hidden_size": 8, "output_size": 10, **args}, 10).record()
+
+
 @pytest.mark.parametrize("changes, message", [
-    ({"model": {"input_size": 784}}, r"'model' has missing or mistyped \['hidden_size', 'output_size'\]"),
-    ({"model": {"input_size": 784, "hidden_size": 9, "output_size": 10}}, "do not fit its model config"),
-    ({"model": {"input_size": 784, "hidden_size": -8, "output_size": 10}}, "do not fit its model config"),
+    ({"model": {"name": "mlp"}}, r"'model' has missing or mistyped \['args', 'classes', 'input'\]"),
+    ({"model": record(hidden_size=9)},
+     r"does not fit model 'mlp' .*shape differs: fc1.weight \[8, 784\] in the checkpoint, \[9, 784\] in the class"),
+    ({"model": record(hidden_size=-8)}, "model 'mlp' rejects its arguments .*hidden_size must be a positive"),
+    ({"model": {**record(), "name": "no such model!"}}, "its model record is unusable .*unknown model"),
+    ({"format": "mlp-checkpoint/1", "model": {"input_size": 784}},
+     r"'model' has missing or mistyped \['hidden_size', 'output_size'\]"),
     ({"train": [1, 2]}, "'train' is not a dict"),
     ({"train": {"seed": True, "val_size": 1}}, r"mistyped \['seed'\]"),
     ({"dataset": {"files": {}}}, r"mistyped \['name'\]"),

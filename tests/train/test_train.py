@@ -85,10 +85,11 @@ def test_unknown_config_key(tmp_path, capsys):
 
 def test_unknown_dataset_and_sizes_out_of_bounds(capsys):
     assert "unknown dataset 'cifar'" in _cli_error(["--dataset", "cifar"], capsys)
-    assert "hidden_size must be between 1 and 16384, got 0" in _cli_error(["--hidden-size", "0"], capsys)
-    assert "epochs must be between 1 and 1000, got -1" in _cli_error(["--epochs", "-1"], capsys)
+    # 0 is each size's default (the model's own), so the bounds start at 0
+    assert "hidden_size must be between 0 and 16384, got -1" in _cli_error(["--hidden-size", "-1"], capsys)
+    assert "epochs must be between 0 and 1000, got -1" in _cli_error(["--epochs", "-1"], capsys)
     # Refused while parsing: 1e9 hidden units would end in the allocator's traceback, 1e30 in NaN weights.
-    assert "hidden_size must be between 1 and 16384" in _cli_error(["--hidden-size", "1000000000"], capsys)
+    assert "hidden_size must be between 0 and 16384" in _cli_error(["--hidden-size", "1000000000"], capsys)
     assert "lr must be above 0 and at most 10.0, got 1e+30" in _cli_error(["--lr", "1e30"], capsys)
 
 
