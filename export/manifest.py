@@ -78,14 +78,9 @@ def artifact_problem(entry: Any) -> str | None:
     needs, a known format and backend, a sha256 of 64 hex digits, a path that stays in its folder."""
     if not isinstance(entry, dict):
         return f"is a {type(entry).__name__}, not an object"
-    hints = typing.get_type_hints(Artifact)
-    for f in dataclasses.fields(Artifact):
-        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-        if f.name not in entry:
-            if required:
-                return f"lacks {f.name!r}"
-        elif not fits(entry[f.name], hints[f.name]):
-            return f"{f.name} is {_short(entry[f.name])}, expected {_type_name(hints[f.name])}"
+    problem = fields_problem(Artifact, entry)
+    if problem:
+        return problem
     if entry["status"] not in STATUSES:
         return f"unknown status {_short(entry['status'])}; valid: {list(STATUSES)}"
     backends = known_formats()
@@ -116,6 +111,20 @@ def known_formats() -> dict[str, tuple[str, ...]]:
     """format -> its backends, from the one registry (imported here: it loads every exporter)."""
     from export import formats
     return {name: tuple(module.BACKENDS) for name, module in formats.FORMATS.items()}
+
+
+def fields_problem(cls: type, entry: dict[str, Any]) -> str | None:
+    """The first field of dataclass `cls` that `entry` (a JSON object) lacks or holds with the wrong
+    type, in one phrase; None when every field fits."""
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        if f.name not in entry:
+            if required:
+                return f"lacks {f.name!r}"
+        elif not fits(entry[f.name], hints[f.name]):
+            return f"{f.name} is {_short(entry[f.name])}, expected {_type_name(hints[f.name])}"
+    return None
 
 
 def fits(value: Any, hint: Any) -> bool:

@@ -8,11 +8,10 @@ under `python -O`.
 from __future__ import annotations
 
 import dataclasses
-import typing
 from typing import Any
 
 from common.errors import UserError
-from export.manifest import fits
+from export.manifest import fields_problem
 
 # not measured: this machine cannot run the target or runtime (the reason says why and how);
 # stale: a device result measured on another build of the artifact (kept, never recommended);
@@ -90,14 +89,9 @@ class Row:
 
 def row_problem(entry: dict[str, Any]) -> str | None:
     """What makes `entry` an invalid row, or None: types, status, accuracy source, a reason when not ok."""
-    hints = typing.get_type_hints(Row)
-    for f in dataclasses.fields(Row):
-        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-        if f.name not in entry:
-            if required:
-                return f"lacks {f.name!r}"
-        elif not fits(entry[f.name], hints[f.name]):
-            return f"{f.name} is {entry[f.name]!r:.60}, expected {hints[f.name]}"
+    problem = fields_problem(Row, entry)
+    if problem:
+        return problem
     if entry.get("status", "ok") not in STATUSES:
         return f"status {entry['status']!r} is not one of {list(STATUSES)}"
     if entry.get("accuracy_source") not in (None, *ACCURACY_SOURCES):

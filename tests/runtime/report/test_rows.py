@@ -16,7 +16,7 @@ def test_every_status_a_row_can_take_is_in_the_schema():
 @pytest.mark.parametrize("values, problem", [
     ({"status": "skipped", "reason": "x"}, "status 'skipped' is not one of"),
     ({"status": "failed"}, "status failed needs a reason"),
-    ({"p50_us": "12"}, "p50_us is '12', expected"),
+    ({"p50_us": "12"}, 'p50_us is "12", expected float \| None'),
     ({"batch": 1.5}, "batch is 1.5, expected"),
     ({"within_budget": 1}, "within_budget is 1, expected"),
     ({"accuracy_source": "guessed"}, "accuracy_source 'guessed' is not one of"),
