@@ -26,7 +26,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from common.config import add_config_flags, config_from_args, option
+from common.config import add_config_flags, check_fields, config_from_args, option
+from runtime.config import MAX_CALLS
 from common.errors import UserError, one_line, run_cli
 from common.files import atomic_write_json, ensure_writable_dir
 from runtime.targets.device_results import validate as validate_device_results  # the one schema check
@@ -48,16 +49,14 @@ class AndroidConfig:
                        "the app's APK, built in Android Studio or by `./gradlew assembleDebug` in mobile_demo/android")
     adb: str = option("adb", "adb executable (name on PATH or a path), from Android SDK platform-tools")
     serial: str = option("", "measure only this device (see `adb devices`); empty: every attached device")
-    warmup: int = option(100, "untimed runs per artifact before timing")
-    iterations: int = option(1000, "timed runs per artifact, batch 1, one at a time")
-    timeout_s: float = option(600.0, "how long to wait for the app to finish benchmarking")
+    warmup: int = option(100, "untimed runs per artifact before timing", low=0, high=MAX_CALLS)
+    iterations: int = option(1000, "timed runs per artifact, batch 1, one at a time", low=2, high=MAX_CALLS)
+    timeout_s: float = option(600.0, "how long to wait for the app to finish benchmarking", above=0.0,
+                              high=24 * 3600.0)  # a benchmark not done in a day has hung
     out_dir: Path = option(Path("reports/device_results"), "where the validated results are filed, one android-<serial>.json per device")
 
     def __post_init__(self) -> None:
-        if self.warmup < 0 or self.iterations < 2:
-            raise ValueError(f"need warmup >= 0 and iterations >= 2, got {self.warmup} and {self.iterations}")
-        if self.timeout_s <= 0:
-            raise ValueError(f"timeout_s must be > 0, got {self.timeout_s}")
+        check_fields(self)  # the bounds declared beside each field
 
 
 def _adb(cfg: AndroidConfig, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:

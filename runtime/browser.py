@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from common import stages
-from common.config import add_config_flags, config_from_args, option
+from common.config import add_config_flags, check_fields, config_from_args, option
+from runtime.config import MAX_CALLS
 from common.errors import UserError, run_cli
 
 WEB = Path(__file__).resolve().parents[1] / "mobile_demo" / "web"
@@ -30,13 +31,12 @@ DEMO_FILES = ("bench.mjs", "index.html", "app.js", "core.js", "package-lock.json
 @dataclasses.dataclass(frozen=True)
 class BrowserConfig:
     models: Path = option(WEB / "models", "the embedded ONNX artifacts and their manifest (`python -m export --embed`)")
-    warmup: int = option(100, "untimed runs per artifact before timing")
-    iterations: int = option(1000, "timed runs per artifact, batch 1, one at a time")
+    warmup: int = option(100, "untimed runs per artifact before timing", low=0, high=MAX_CALLS)
+    iterations: int = option(1000, "timed runs per artifact, batch 1, one at a time", low=2, high=MAX_CALLS)
     out: Path = option(Path("reports/device_results/browser-wasm.json"), "where the results are filed")
 
     def __post_init__(self) -> None:
-        if self.warmup < 0 or self.iterations < 2:
-            raise ValueError(f"need warmup >= 0 and iterations >= 2, got {self.warmup} and {self.iterations}")
+        check_fields(self)  # the bounds declared beside each field
 
 
 def chromium() -> str:
