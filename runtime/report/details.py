@@ -115,6 +115,11 @@ def text(value) -> str:
     return str(value)
 
 
+def left_out_text(left_out: dict[str, list[str]]) -> str:
+    """method.left_out (what --full adds, per target) in words; "nothing" for a full report."""
+    return "; ".join(f"{target}: {', '.join(phrases)}" for target, phrases in left_out.items()) or "nothing"
+
+
 def method_sections(report: dict) -> list[Section]:
     env, method = report["environment"], report["method"]
     overhead = env["harness_overhead"]
@@ -123,7 +128,8 @@ def method_sections(report: dict) -> list[Section]:
                    + tuple((name, version) for name, version in env["versions"].items())
                    + (("harness overhead", f"p50 {overhead['p50_us']:.2f} µs: the timing loop around an empty "
                                            f"predict(), {overhead['calls']} calls"),)),
-           Section("Method", tuple((k.replace("_", " "), text(v)) for k, v in method.items()))]
+           Section("Method", tuple((k.replace("_", " "), left_out_text(v) if k == "left_out" else text(v))
+                                   for k, v in method.items()))]
     for name, block in report["targets"].items():
         out.append(target_section(name, block))
     search = (report.get("compression_search") or {}).get("summary")

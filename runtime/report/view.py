@@ -210,12 +210,9 @@ def header(report: dict) -> Header:
     if method["timed_calls_batch_1"] < 1000 or method["warmup_calls"] < 100:
         quick = (f"Smoke-test counts ({method['warmup_calls']} warm-up, {method['timed_calls_batch_1']} timed calls "
                  "at batch 1): the figures show the page works, not what to ship; run `python -m runtime`.")
-    skipped = method.get("left_out") or {}
-    left_out = None
-    if skipped:
-        left_out = ("Default report: it measures what the cards and the table need. Left out: " +
-                    "; ".join(f"{target}: {', '.join(phrases)}" for target, phrases in skipped.items()) +
-                    ". `python -m runtime --full` measures them.")
+    # one line above the cards: the list itself (several lines) is under Method at the end
+    left_out = ("Default report: it measures what the cards and the table need; what it leaves out is listed "
+                "under Method at the end. `python -m runtime --full` measures them.") if is_default_run(report) else None
     return Header("Latency and accuracy report", facts, quick, left_out)
 
 
