@@ -111,7 +111,8 @@ def unavailable(target: str, ctx) -> str | None:
     are kept in ctx.shared for `measured`. A broken file is a UserError, before anything is measured."""
     docs = load(target, ctx.cfg.device_results_dir)
     ctx.shared[f"{target}:results"] = docs
-    return None if docs else f"no results file {Path(ctx.cfg.device_results_dir) / (target + '.json')}"
+    folder = Path(ctx.cfg.device_results_dir)
+    return None if docs else f"no results file {folder / (target + '.json')} or {folder / (target + '-<serial>.json')}"
 
 
 def measured(target: str, ctx):
