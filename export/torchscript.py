@@ -133,19 +133,21 @@ class TorchRunner:
         self.buffers: dict[tuple[int, ...], tuple[object, np.ndarray]] = {}
         self.predict = _predict(forward, self.guard, device, self.buffers)
 
-    def raw(self, x: np.ndarray) -> Callable[[np.ndarray], object]:
-        """The documented call, `module(tensor)` under an autograd guard (torch.no_grad for the
-        eager baseline, torch.inference_mode otherwise), on a tensor made once: what predict() adds
-        or saves is measured against it (runtime/compare.py)."""
-        t = torch.from_numpy(check_input(x).copy()).to(self.device)
-        synchronize = torch.cuda.synchronize if self.device != "cpu" else (lambda: None)
+    def raw(self, x: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        """The documented call on every runner's contract, numpy in and numpy out:
+        `module(torch.from_numpy(x)).numpy()` (both conversions zero-copy on cpu; `.to(device)` and
+        `.cpu()` copy, and wait for the device, elsewhere) under an autograd guard (torch.no_grad for
+        the eager baseline, torch.inference_mode otherwise): what predict() adds or saves is
+        measured against it (runtime/harness.py runner_overhead)."""
+        check_input(x)
+        module, from_numpy, device = self.module, torch.from_numpy, self.device
         guard = torch.no_grad if self.eager else torch.inference_mode
 
-        def call(_: np.ndarray):
+        def call(x: np.ndarray) -> np.ndarray:
             with guard():
-                y = self.module(t)
-            synchronize()
-            return y
+                if device == "cpu":
+                    return module(from_numpy(x)).numpy()
+                return module(from_numpy(x).to(device)).cpu().numpy()
         return call
 
 

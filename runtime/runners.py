@@ -2,10 +2,10 @@
 
 A runtime is an export format's own loader and runner (export/torchscript.py, onnx.py,
 executorch.py: the same runner the export verifies through) with the device as a parameter, the
-artifacts it runs, and its raw call: the runtime's own documented call on inputs made once, which
-each runner's overhead is measured against (runtime/compare.py).
-A runner may call the runtime a faster documented way (ORT's I/O binding, ExecuTorch's
-pybinding without output clones), so its overhead can come out negative. ONNX artifacts run
+artifacts it runs, and its raw call: the runtime's own documented call, numpy in and numpy out,
+which each runner's overhead is measured against (runtime/compare.py).
+A runner may call the runtime a faster documented way (ORT's I/O binding, a kept input tensor),
+so its overhead can come out negative. ONNX artifacts run
 both through `session.run` and through I/O binding, reported as two runtimes so the two calls
 compare side by side. Runtimes whose `runs` is None run the checkpoint: the torch-eager baselines.
 Adding a runtime (a CUDA one included) is one entry here.
@@ -57,10 +57,17 @@ def checkpoint(path: Path, threads: int | None = None, device: str = "cpu") -> R
     return TorchRunner(model.eval().requires_grad_(False).to(device), device, eager=True)
 
 
-TORCH_CALL = "module(tensor) under torch.inference_mode()"
-EAGER_CALL = "model(tensor) under torch.no_grad()"
-ORT_CALL = "session.run([output], {input: array})"  # I/O binding is a runner's way of calling ORT, not ORT's call
-ET_CALL = "method.execute([tensor]) (executorch.runtime)"
+# Each runtime's own documented call on the contract every runner serves, numpy in and numpy out,
+# on inputs the harness passes per call: what a runner adds (checks, copies) or saves (kept
+# buffers, I/O binding) is measured against it. ORT's session.run takes and returns numpy itself;
+# torch and ExecuTorch take tensors, so their call wraps the array with torch.from_numpy and
+# returns .numpy() of the output, both zero-copy on cpu.
+TORCH_CALL = "module(torch.from_numpy(x)).numpy() under torch.inference_mode()"
+EAGER_CALL = "model(torch.from_numpy(x)).numpy() under torch.no_grad()"
+ORT_CALL = "session.run([output], {input: x})[0]"  # I/O binding is a runner's way of calling ORT, not ORT's call
+ET_CALL = "method.execute([torch.from_numpy(x)])[0].numpy() (executorch.runtime)"
+CUDA_TORCH = "module(torch.from_numpy(x).to('cuda')).cpu().numpy() under torch.inference_mode()"
+CUDA_EAGER = "model(torch.from_numpy(x).to('cuda')).cpu().numpy() under torch.no_grad()"
 
 RUNTIMES: dict[str, Runtime] = {
     "torch-eager": Runtime("cpu", None, checkpoint, EAGER_CALL),
@@ -74,10 +81,10 @@ RUNTIMES: dict[str, Runtime] = {
     "executorch-portable": Runtime("cpu", artifacts("executorch", "portable"), executorch.load, ET_CALL,
                                    ("executorch",)),
     "torch-eager-cuda": Runtime("cuda", None, functools.partial(checkpoint, device="cuda"),
-                                EAGER_CALL + ", synchronized"),
+                                CUDA_EAGER),
     # quantized TorchScript ops are CPU-only
     "torchscript-cuda": Runtime("cuda", artifacts("torchscript", fp32_only=True),
-                                functools.partial(torchscript.load, device="cuda"), TORCH_CALL + ", synchronized"),
+                                functools.partial(torchscript.load, device="cuda"), CUDA_TORCH),
     "onnxruntime-cuda": Runtime("cuda", artifacts("onnx"), functools.partial(onnx.load, device="cuda"), ORT_CALL),
 }
 

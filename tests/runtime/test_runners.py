@@ -8,7 +8,7 @@ import torch
 from export import torchscript_lite
 from export.torchscript import BUFFERED_BATCH
 from export.variant import BOUND_SHAPES, Variant
-from runtime import harness, peak_rss, runners
+from runtime import peak_rss, runners
 from runtime.targets import TARGETS
 from runtime.manifest import read_manifest, verified_path
 from train.checkpoint import load_model
@@ -144,22 +144,14 @@ def test_executorch_runner_splits_only_batches_over_the_planned_bound(manifest_p
     np.testing.assert_array_equal(first, runner.predict(x[:1]))  # an earlier result is not overwritten
 
 
-# Slack of runner p50 over raw p50. ExecuTorch's and the I/O-binding runner's per-call work was cut
-# to within 10% (ExecuTorch's split/cat runner cost 2.4x). The torch runners and plain session.run
-# do nothing but the numpy contract (torch.from_numpy and .numpy(), or a dtype check), which measured
-# up to 10-30% of a small call on the shared machine under load 5-14 (docs/performance.md): 1.35x
-# still fails on a runner that doubles the call.
-RATIO_SLACK = {"torch-eager": 1.35, "torchscript": 1.35, "torchscript-lite": 1.35, "onnxruntime": 1.35}
-
-
-def test_each_runner_costs_little_over_its_runtimes_own_call(manifest_path, sample, trained):
-    """runner p50 over raw-call p50 (runner.raw) in the same process: the median of per-round
-    differences over interleaved rounds, against a fraction of the raw call, so a slower or busier
-    machine moves both sides alike; 1 us on top for timer noise."""
-    x = np.zeros((1, 1, 28, 28), np.float32)
-    method = harness.Method(warmup=50, iterations=500, min_seconds=0, min_calls=2, cv_warn=1e9)
+def test_each_runner_returns_what_its_runtimes_own_call_returns(manifest_path, sample, trained):
+    """runner.raw is the call each runner's overhead is measured against (runtime/harness.py
+    runner_overhead; `make bench` checks the overhead, on one run's interleaved rounds): it must be
+    the same computation, numpy in and numpy out, or the overhead compares two different things."""
+    x = np.random.default_rng(3).standard_normal((1, 1, 28, 28)).astype(np.float32)
     for name, path in runtimes_of_sample(manifest_path, sample) + [("torch-eager", trained)]:
         runner = runners.load(name, path, threads=1)
-        o = harness.runner_overhead(runner, x, method)
-        assert o["overhead_us"] <= o["raw_p50_us"] * (RATIO_SLACK.get(name, 1.1) - 1) + 1.0, (name, o)
+        raw = runner.raw(x)(x)
+        assert isinstance(raw, np.ndarray) and raw.shape == (1, 10), name
+        np.testing.assert_allclose(runner.predict(x), raw, rtol=1e-5, atol=1e-5, err_msg=name)
         del runner  # ExecuTorch resizes its threadpool only while no program is loaded
