@@ -14,7 +14,7 @@ WEB    := mobile_demo/web
 PIPELINE_PACKAGES := nodejs=node npm=npm chromium=chromium
 TEST_PACKAGES     := $(PIPELINE_PACKAGES) openjdk-17-jdk-headless=javac adb=adb maven=mvn aapt=aapt2
 
-.PHONY: help system-pipeline system-test android-check venv web data pipeline pipeline-steps train export report screenshot test bench timing config-reference clean
+.PHONY: help system-pipeline system-test android-check venv web data pipeline pipeline-steps train export report screenshot test test-setup bench timing config-reference clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -25,12 +25,16 @@ system-pipeline:  ## install the Debian packages `make pipeline` needs (node, np
 system-test:  ## install the Debian packages `make test` needs (those above + JDK 17, adb, Maven, aapt), only those missing
 	@bash tools/ensure_packages.sh $(TEST_PACKAGES)
 
-# --no-compile: pip would byte-compile every file of every package, about half of the install's CPU
-# time with torch's CUDA build; importing the stages then compiles (and checks) what they load, even
-# where PYTHONDONTWRITEBYTECODE is set, and Python compiles the rest on first use.
+# uv (from PyPI, pinned) installs the pinned set into the venv: it unpacks wheels in parallel and
+# links them from its cache (~/.cache/uv), seconds where pip takes minutes with torch's CUDA build.
+# Like pip --no-compile, it does not byte-compile every file of every package; importing the stages
+# then compiles (and checks) what they load, even where PYTHONDONTWRITEBYTECODE is set, and Python
+# compiles the rest on first use.
+UV_VERSION := 0.13.9
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --no-compile -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
+	$(PY) -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip install -q --python $(PY) -e '.[dev]'
 	env -u PYTHONDONTWRITEBYTECODE $(PY) -c "import train.__main__, export.__main__, runtime.__main__"  # fail here, not mid-pipeline
 	touch $@
 
@@ -86,8 +90,16 @@ screenshot: web  ## the README's picture: the first screen (1400x900) of REPORT_
 android-check: system-test  ## compile every Android source against the real jars from Maven Central, check the manifest with aapt2
 	bash mobile_demo/android/check.sh compile
 
-test: system-test android-check venv web data  ## run every test: the Android compile check, then pytest (Python, the JUnit suite and MainActivity under Robolectric via Maven, browser, cross-language)
-	DATA_DIR=$(DATA_DIR) $(PY) -m pytest
+# The set-up runs two make jobs at a time (the venv beside the Android check and the ARM64 set-up),
+# then pytest runs on TEST_WORKERS pytest-xdist workers, one per core here; tests/conftest.py
+# WORKER_GROUPS says which tests share a worker. TEST_WORKERS=0: one process, no workers.
+TEST_WORKERS ?= 2
+
+test:  ## run every test: the Android compile check, then pytest (Python, the JUnit suite and MainActivity under Robolectric via Maven, browser, cross-language)
+	@$(MAKE) --no-print-directory -j2 test-setup
+	DATA_DIR=$(DATA_DIR) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+
+test-setup: system-test android-check venv web data
 
 bench: venv data  ## check the speed, size and accuracy targets from one measured run -> reports/bench/bench.json
 	DATA_DIR=$(DATA_DIR) $(PY) -m tools.bench
@@ -106,7 +118,7 @@ arm64: venv | system-pipeline  ## set up the arm64 target (qemu-user, arm64 user
 	bash native/arm64/setup.sh $(PY) $(ARM64_CACHE)
 
 # The report's arm64 rows and tests/runtime/test_arm64.py run on that set-up.
-report test: arm64
+report test-setup: arm64
 
 clean:  ## remove outputs (keeps .venv and data)
 	rm -rf checkpoints artifacts artifacts-runs reports .artifacts.stage.json .artifacts.stage.json.lock

@@ -11,8 +11,10 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Callable
 
 import pytest
+from filelock import FileLock
 
 from export.config import ExportConfig
 from export.pipeline import run as export_run
@@ -49,12 +51,32 @@ class FakeTime:
 # few minutes while editing.
 SLOW_FIXTURES = {"exported", "ready", "web_tools", "jvm_run"}
 
+# `make test` runs two pytest-xdist workers (`-n 2 --dist loadgroup`), and each worker makes its
+# own session and module fixtures. Every test goes to a group, and a group runs on one worker:
+# by default its file (module fixtures made once); the tests of a session fixture that is more
+# than a path to share (built_once) or that holds a folder of the repository (check.sh's Android
+# build) form one group each. Groups start in this order, the longest first (the full export:
+# minutes, on one worker while the other runs everything else), then collection order.
+WORKER_GROUPS = ("exported", "quick_report", "jvm_run")
+
+
+def group_of(item) -> str:
+    """A test file may name its group (pytestmark = pytest.mark.xdist_group(...)), else as above."""
+    marked = item.get_closest_marker("xdist_group")
+    if marked is not None:
+        return marked.args[0]
+    return next((f for f in WORKER_GROUPS if f in item.fixturenames), item.nodeid.split("::")[0])
+
 
 @pytest.hookimpl(tryfirst=True)  # before `-m "not slow"` deselects by marker
 def pytest_collection_modifyitems(items) -> None:
     for item in items:
         if SLOW_FIXTURES & set(item.fixturenames):
             item.add_marker(pytest.mark.slow)
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(group_of(item)))
+    first = {group: i for i, group in enumerate(WORKER_GROUPS)}
+    items.sort(key=lambda item: first.get(group_of(item), len(first)))  # stable: otherwise collection order
 
 
 def require(condition: bool, why: str) -> None:
@@ -109,43 +131,69 @@ def data_dir() -> Path:
     return root
 
 
+def built_once(tmp_path_factory, name: str, build: Callable[[Path], Path]) -> Path:
+    """build(empty folder) -> a path, once per test run. `make test` runs pytest-xdist workers, each
+    with its own session fixtures: the first worker to ask builds under the run's shared temp
+    folder while the others wait on its lock, then all reuse it (pytest-xdist's documented pattern
+    for session fixtures), so a minutes-long export is not made once per worker. A build that
+    raised is not reused: the next worker to ask builds again, and fails alike."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return build(tmp_path_factory.mktemp(name))
+    shared = tmp_path_factory.getbasetemp().parent  # pytest-N/, above each worker's popen-gwK/
+    folder, done = shared / name, shared / f"{name}.done"
+    with FileLock(str(shared / f"{name}.lock")):
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # what a build that raised left behind
+            folder.mkdir()
+            done.write_text(str(build(folder)))
+    return Path(done.read_text())
+
+
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory, data_dir) -> Path:
     """A real MNIST model (3 epochs, ~97% test accuracy, ~15 s): what later stages export."""
-    out = tmp_path_factory.mktemp("checkpoints")
-    fit(TrainConfig(data_dir=data_dir, out_dir=out, epochs=3))
-    return out / "mlp.pt"
+    def build(out: Path) -> Path:
+        fit(TrainConfig(data_dir=data_dir, out_dir=out, epochs=3))
+        return out / "mlp.pt"
+    return built_once(tmp_path_factory, "checkpoints", build)
 
 
 @pytest.fixture(scope="session")
 def exported(tmp_path_factory, trained, data_dir) -> Path:
     """manifest.json of a default export (every format x variant) of `trained`, as `python -m export`
-    makes it: `<tmp>/artifacts` is the symlink to the run folder. ~2.5 min of CPU time (measured: 152 s
-    on the shared 2-core machine; the compression search's 8 one-epoch fine-tunes, ~45 artifacts each
-    judged on the 5k validation and verified on the 10k test images), once a session."""
-    out = tmp_path_factory.mktemp("export") / "artifacts"
-    export_run(ExportConfig(checkpoint=trained, out_dir=out, data_dir=data_dir), log=lambda line: None)
-    return out / "manifest.json"
+    makes it: `<tmp>/artifacts` is the symlink to the run folder. ~2.5 min of CPU time (the
+    compression search's 8 one-epoch fine-tunes, ~45 artifacts each judged on the 5k validation and
+    verified on the 10k test images), once a test run."""
+    def build(folder: Path) -> Path:
+        export_run(ExportConfig(checkpoint=trained, out_dir=folder / "artifacts", data_dir=data_dir),
+                   log=lambda line: None)
+        return folder / "artifacts" / "manifest.json"
+    return built_once(tmp_path_factory, "export", build)
 
 
 @pytest.fixture(scope="session")
 def few_artifacts(request, tmp_path_factory, trained, data_dir) -> Path:
     """manifest.json holding the artifacts the runtime tests (tests/runtime/conftest.py SAMPLE) and the
-    demos' default embed use. When a test of this session uses the full export (`exported`), that
-    one, built once anyway; else every format at fp32, int8-dynamic and int8-static, unpruned, fixed
+    demos' default embed use. When a test of this serial run uses the full export (`exported`), that
+    one, built once anyway; else (and under xdist) every format at fp32, int8-dynamic and int8-static, unpruned, fixed
     recipes (13 artifacts, a fraction of the full export's CPU time)."""
-    if any("exported" in item.fixturenames for item in request.session.items):
+    # Under xdist the full export is a worker's minutes-long job: waiting for it would idle the other.
+    if not os.environ.get("PYTEST_XDIST_WORKER") and any("exported" in i.fixturenames for i in request.session.items):
         return request.getfixturevalue("exported")
-    out = tmp_path_factory.mktemp("few-artifacts") / "artifacts"
-    cfg = ExportConfig(checkpoint=trained, out_dir=out, data_dir=data_dir, prunings=("none",), search="off")
-    return export_run(cfg, log=lambda line: None)
+
+    def build(folder: Path) -> Path:
+        cfg = ExportConfig(checkpoint=trained, out_dir=folder / "artifacts", data_dir=data_dir,
+                           prunings=("none",), search="off")
+        return export_run(cfg, log=lambda line: None)
+    return built_once(tmp_path_factory, "few-artifacts", build)
 
 
 @pytest.fixture(scope="session")
 def small_export(tmp_path_factory, trained, data_dir) -> Path:
     """manifest.json of a one-artifact export (ONNX fp32) of `trained`, ~10 s: for tests of what
     reads an export (report, embed, fault handling) that need a real artifact, not every format."""
-    out = tmp_path_factory.mktemp("small-export") / "artifacts"
-    cfg = ExportConfig(checkpoint=trained, out_dir=out, data_dir=data_dir, formats=("onnx",),
-                       quantizations=("none",), prunings=("none",))
-    return export_run(cfg, log=lambda line: None)
+    def build(folder: Path) -> Path:
+        cfg = ExportConfig(checkpoint=trained, out_dir=folder / "artifacts", data_dir=data_dir,
+                           formats=("onnx",), quantizations=("none",), prunings=("none",))
+        return export_run(cfg, log=lambda line: None)
+    return built_once(tmp_path_factory, "small-export", build)

@@ -14,6 +14,9 @@ import pytest
 from tests.mobile_demo.conftest import ANDROID
 
 CHECK = ANDROID / "check.sh"
+# On the worker that runs `check.sh test` (tests/conftest.py WORKER_GROUPS): a run of it on the other
+# worker would hold build/'s lock, and these runs would wait and say so.
+pytestmark = pytest.mark.xdist_group("jvm_run")
 
 
 @pytest.mark.parametrize("content, says", [
