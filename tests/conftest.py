@@ -55,9 +55,12 @@ SLOW_FIXTURES = {"exported", "ready", "web_tools", "jvm_run"}
 # own session and module fixtures. Every test goes to a group, and a group runs on one worker:
 # by default its file (module fixtures made once); the tests of a session fixture that is more
 # than a path to share (built_once) or that holds a folder of the repository (check.sh's Android
-# build) form one group each. Groups start in this order, the longest first (the full export:
-# minutes, on one worker while the other runs everything else), then collection order.
+# build) form one group each.
 WORKER_GROUPS = ("exported", "quick_report", "jvm_run")
+# Groups start in this order: the full export's first (minutes, on one worker), then the groups
+# that need no export while it is built, on the other, then the ones that read it (few_artifacts
+# is the full export when the run has one), then collection order.
+NEEDS_EXPORT = {"few_artifacts", "exported"}
 
 
 def group_of(item) -> str:
@@ -75,8 +78,12 @@ def pytest_collection_modifyitems(items) -> None:
             item.add_marker(pytest.mark.slow)
         if item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(group_of(item)))
-    first = {group: i for i, group in enumerate(WORKER_GROUPS)}
-    items.sort(key=lambda item: first.get(group_of(item), len(first)))  # stable: otherwise collection order
+    order: dict[str, int] = {}
+    for item in items:
+        group = group_of(item)
+        needs = 0 if group == "exported" else 2 if NEEDS_EXPORT & set(item.fixturenames) else 1
+        order[group] = max(order.get(group, 0), needs)
+    items.sort(key=lambda item: order[group_of(item)])  # stable: otherwise collection order
 
 
 def require(condition: bool, why: str) -> None:
@@ -174,11 +181,10 @@ def exported(tmp_path_factory, trained, data_dir) -> Path:
 @pytest.fixture(scope="session")
 def few_artifacts(request, tmp_path_factory, trained, data_dir) -> Path:
     """manifest.json holding the artifacts the runtime tests (tests/runtime/conftest.py SAMPLE) and the
-    demos' default embed use. When a test of this serial run uses the full export (`exported`), that
-    one, built once anyway; else (and under xdist) every format at fp32, int8-dynamic and int8-static, unpruned, fixed
+    demos' default embed use. When a test of this run uses the full export (`exported`), that
+    one, built once anyway; else every format at fp32, int8-dynamic and int8-static, unpruned, fixed
     recipes (13 artifacts, a fraction of the full export's CPU time)."""
-    # Under xdist the full export is a worker's minutes-long job: waiting for it would idle the other.
-    if not os.environ.get("PYTEST_XDIST_WORKER") and any("exported" in i.fixturenames for i in request.session.items):
+    if any("exported" in item.fixturenames for item in request.session.items):
         return request.getfixturevalue("exported")
 
     def build(folder: Path) -> Path:
