@@ -14,13 +14,14 @@ MAX_SECONDS = 600.0  # timed seconds per run, per row: beyond it a report of ~10
 
 # `--quick`: small counts for tests and smoke runs. Each value still lands in the report's
 # `method` block, so a quick report can never pass for a full one.
-QUICK = {"warmup": 10, "iterations": 100, "min_seconds": 0.05, "min_calls": 5, "peak_rss": False}
+QUICK = {"warmup": 10, "iterations": 100, "min_seconds": 0.05, "min_calls": 5, "peak_rss": False,
+         "arm64_images": 300}
 # `--full`: the exhaustive matrix (`make bench` runs it). The defaults measure what the decision
 # needs: latency at batch 1 on one thread (what the recommendation ranks), throughput at the
 # largest batch, accuracy, and the arm64 counts with accuracy on ARM64_IMAGES; what they leave
 # out is named in the report (`left_out`).
 FULL = {"batches": [1, 32, 256], "threads": [1, 0], "min_seconds": 1.0, "peak_rss": True, "floors": True,
-        "arm64_images": 0}
+        "arm64_images": 0, "arm64_count_batches": [1, 32]}
 # Test images each artifact runs under ARM64 emulation by default (the recommended one: all of
 # them). With 3,000 images a top-1 disagreement rate of 0.1% shows up at least once with 95%
 # probability (1 - 0.999^3000 = 0.95), and none in 3,000 bounds the rate below 0.1% at 95%
@@ -62,8 +63,15 @@ class RuntimeConfig:
     floors: bool = option(False, "the compute and memory floors under every cpu row (runtime/floor.py); --full: true")
     arm64_images: int = option(ARM64_IMAGES, "test images per artifact for accuracy and parity under ARM64 "
                                              "emulation, evenly spaced over the test set (0: all); the "
-                                             "recommended arm64 artifact always runs all; --full: 0",
+                                             "recommended arm64 artifact runs all (arm64_whole_pick); "
+                                             "--quick: 300; --full: 0",
                                low=0, high=MAX_BATCH)
+    arm64_count_batches: tuple[int, ...] = option([1], "batch sizes whose aarch64 instructions per inference are "
+                                                       "counted under emulation (18 emulated calls each under the "
+                                                       "counting plugin: ~5 s of CPU per fp32 artifact at 32); "
+                                                       "--full: 1, 32", low=1, high=256)
+    arm64_whole_pick: bool = option(True, "the recommended arm64 artifact also runs the rest of the test set, so its "
+                                          "accuracy is on all of it (false: every artifact on arm64_images only)")
     matmul_size: int = option(512, "n of the n x n torch.mm timed for the machine's peak FLOP/s (compute floor)",
                               low=1, high=MAX_MATMUL)
     baseline: str = option("", "a previous latency_report.json to compare with (empty: none)")
@@ -78,6 +86,9 @@ class RuntimeConfig:
             raise ValueError(f"unknown targets {bad}; choose from {list(TARGETS)}")
         if not self.batches or not self.threads:
             raise ValueError("batches and threads each need at least one value")
+        if 1 not in self.arm64_count_batches:
+            raise ValueError(f"arm64_count_batches {list(self.arm64_count_batches)} lacks 1: the arm64 "
+                             f"recommendation ranks by instructions at batch 1; add it")
 
 
 def left_out(cfg: RuntimeConfig, cores: int) -> dict[str, list[str]]:
@@ -94,6 +105,10 @@ def left_out(cfg: RuntimeConfig, cores: int) -> dict[str, list[str]]:
     cpu = timed + (["peak RSS per artifact"] if not cfg.peak_rss else []) + \
         (["the compute and memory floors"] if not cfg.floors else [])
     arm64 = [f"accuracy and parity on the full test set: {cfg.arm64_images} evenly spaced test images per "
-             f"artifact, all of them for the recommended one"] if cfg.arm64_images else []
+             f"artifact" + (", all of them for the recommended one" if cfg.arm64_whole_pick else "")
+             ] if cfg.arm64_images else []
+    uncounted = [b for b in FULL["arm64_count_batches"] if b not in cfg.arm64_count_batches]
+    if uncounted:
+        arm64.append(f"instruction counts at batch {', '.join(map(str, uncounted))}: --full counts batches 1 and 32")
     out = {"cpu": cpu, "cuda": timed, "arm64": arm64}
     return {target: phrases for target, phrases in out.items() if phrases}

@@ -1,5 +1,6 @@
 """`python -m tools.timing` (`make timing`): the main job's time goals, timed on a fresh clone of
-this checkout's HEAD (commits only), as a new user would run it, with pip's cache warm:
+this checkout's HEAD (commits only), as a new user would run it, with the package caches warm (uv's,
+npm's, Maven's):
 
   pipeline   `make pipeline` on the fresh clone                                   <= 8 min wall
   again      `make pipeline` again, nothing changed: <= 30 s wall, and every stage says it was skipped

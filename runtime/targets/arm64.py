@@ -29,7 +29,7 @@ from runtime.measure import selected
 from runtime.report import recommend
 from runtime.report.rows import Row, describe_artifact
 from runtime.targets import arm64_setup
-from runtime.targets.arm64_runs import (CACHE, COUNT_BATCHES, COST_PER_BYTE, CPU, REPEATS, ArmResult, Job, Model,
+from runtime.targets.arm64_runs import (CACHE, COST_PER_BYTE, CPU, REPEATS, ArmResult, Job, Model,
                                         run_jobs)
 from runtime.targets.base import Context, Measured, Target
 
@@ -151,8 +151,8 @@ class Plan:
     Every artifact: its counts, and its logits on one part of the test set: "all", or by default
     "subset" (cfg.arm64_images evenly spaced images). Once every count is in, the artifact the
     recommendation would pick (recommend.candidates and ranking: fewest instructions at batch 1,
-    within the budget) also runs "rest", the other images; if it then fails parity or the budget
-    on the whole set, the next pick runs its rest."""
+    within the budget) also runs "rest", the other images (unless cfg.arm64_whole_pick is off);
+    if it then fails parity or the budget on the whole set, the next pick runs its rest."""
 
     def __init__(self, artifacts: list[Artifact], paths: dict[str, Path], images: np.ndarray, labels: np.ndarray,
                  reference_top1: np.ndarray, manifest: Manifest, cfg, x86_known: dict, emulated: str):
@@ -162,6 +162,7 @@ class Plan:
             {"subset": subset, "rest": np.setdiff1d(np.arange(n), subset)}
         self.images, self.labels, self.reference_top1, self.manifest = images, labels, reference_top1, manifest
         self.batch, self.x86_known, self.emulated = cfg.accuracy_batch, x86_known, emulated
+        self.whole_pick = cfg.arm64_whole_pick
         self.artifacts = {a.name: a for a in artifacts}
         self.models = {a.name: Model(a.name, paths[a.name], a.format, cost(a)) for a in artifacts}
         self.counted: dict[str, ArmResult] = {}
@@ -227,7 +228,7 @@ class Plan:
     def next_pick(self) -> list[Job]:
         """The rest of the test set for the artifact the recommendation would pick now, if that is
         a new one: the last pick failed on the whole set, or every count just came in."""
-        if "rest" not in self.parts or len(self.counted) < len(self.models):
+        if "rest" not in self.parts or not self.whole_pick or len(self.counted) < len(self.models):
             return []
         if self.whole and self.standing(self.whole[-1]):
             return []
@@ -278,11 +279,12 @@ def arm64_rows(manifest: Manifest, cfg, images: np.ndarray, labels: np.ndarray, 
             rows.append(Row(**describe_artifact(a), target="arm64", status="failed", reason=str(e)))
     plan = Plan([a for a in artifacts if a.name in paths], paths, images, labels, reference_top1, manifest, cfg,
                 x86_known or {}, emulator())
-    run_jobs(plan.first_jobs(), plan.image_sets(), cfg.accuracy_batch, plan.then)
+    run_jobs(plan.first_jobs(), plan.image_sets(), cfg.accuracy_batch, plan.then,
+             count_batches=tuple(cfg.arm64_count_batches))
     rows += [r for a in artifacts if a.name in plan.rows for r in plan.rows[a.name]]
     markers = {f"{x86_runtime(a)}-aarch64": min(plan.counted[a.name].markers[1])
                for a in artifacts if a.name in plan.counted and plan.counted[a.name].markers.get(1)}
-    device = {"emulator": plan.emulated, "cpu": CPU, "threads": 1, "count_batches": list(COUNT_BATCHES),
+    device = {"emulator": plan.emulated, "cpu": CPU, "threads": 1, "count_batches": list(cfg.arm64_count_batches),
               "repeats": REPEATS, "marker_overhead_instructions": markers,
               "accuracy_batch": cfg.accuracy_batch, "x86_logits": sorted(plan.sources),
               "accuracy_images": len(plan.parts.get("subset", labels)), "whole_test_set": plan.whole,

@@ -42,7 +42,7 @@ CACHE = ROOT / ".cache" / "arm64"  # written by `make arm64` (native/arm64/setup
 # measured), Cortex-A76 (ARMv8.2 with dot-product, the big core of many 2019-2022 phones) is correct
 # and bit-identical with qemu 10. native/arm64/cpuinfo describes the same core to the guest.
 CPU = "cortex-a76"
-COUNT_BATCHES = (1, 32)
+COUNT_BATCHES = (1, 32)  # run_on_arm's default; the report counts at RuntimeConfig.arm64_count_batches
 REPEATS = 5            # counted calls per batch size (after the runners' own warm-up calls)
 WORKERS = 2            # emulations at a time: qemu runs a guest thread on one host core
 TIMEOUT_S = 1200       # one model in one runner process
@@ -198,40 +198,45 @@ class Job:
     #                       decision waits on, then the rest
 
 
-# Images one count process runs: 3 uncounted, 10 warm-up and REPEATS counted calls per batch size,
-# after one pass over the first images.
-COUNT_IMAGES = (3 + 10 + REPEATS) * sum(COUNT_BATCHES) + max(COUNT_BATCHES)
+def count_images(count_batches: tuple[int, ...]) -> int:
+    """Images one count process runs: 3 uncounted, 10 warm-up and REPEATS counted calls per batch
+    size, after one pass over the first images."""
+    return (3 + 10 + REPEATS) * sum(count_batches) + max(count_batches, default=1)
 
 
-def job_cost(job: Job, sizes: dict[str, int], full: int) -> float:
+def job_cost(job: Job, sizes: dict[str, int], full: int, count_batches: tuple[int, ...] = COUNT_BATCHES) -> float:
     """The job's emulated cost in the units of Model.cost (one pass over `full` images)."""
-    images = COUNT_IMAGES if job.kind == "count" else sizes[job.images]
+    images = count_images(count_batches) if job.kind == "count" else sizes[job.images]
     return job.model.cost * images / full
 
 
 def run_jobs(first: list[Job], image_sets: dict[str, np.ndarray], batch: int,
-             then: Callable[[Job, ArmResult], list[Job]], cache: Path = CACHE) -> None:
+             then: Callable[[Job, ArmResult], list[Job]], cache: Path = CACHE,
+             count_batches: tuple[int, ...] = COUNT_BATCHES) -> None:
     """Run `first`, and every job `then` returns, WORKERS emulations at a time. `then(job, result)`
     runs in this thread as each job finishes (a count: markers and calls; logits: the logits of
     the job's image set, or the error); its jobs join the queue at once. `batch`: images per call
-    of a logits job. Counts run on the first images of image_sets["all"]."""
+    of a logits job. Counts run at `count_batches` on the first images of image_sets["all"]."""
     sizes = {name: len(images) for name, images in image_sets.items()}
     full = max(sizes.values())
+
+    def cost(job: Job) -> float:
+        return job_cost(job, sizes, full, count_batches)
     work: queue.PriorityQueue = queue.PriorityQueue()
     done: queue.Queue = queue.Queue()
     order = itertools.count()  # ties keep the order they came in, and Jobs are never compared
 
     def put(job: Job | None) -> None:
         work.put((math.inf, 0.0, next(order), None) if job is None else
-                 (job.priority, -job_cost(job, sizes, full), next(order), job))
+                 (job.priority, -cost(job), next(order), job))
     with tempfile.TemporaryDirectory(prefix="arm64-") as tmp:
         files = {}
         for name, images in image_sets.items():
             files[name] = Path(tmp) / f"{name}.f32"
             np.ascontiguousarray(images, dtype=np.float32).tofile(files[name])
         children = Children()  # every emulation of the workers
-        worker = Worker(work, done, files, sizes, image_sets["all"][:max(COUNT_BATCHES)], batch, Path(tmp), cache,
-                        children)
+        worker = Worker(work, done, files, sizes, image_sets["all"][:max(count_batches, default=1)], count_batches,
+                        batch, Path(tmp), cache, children)
         threads = [threading.Thread(target=worker.run) for _ in range(WORKERS)]
         for t in threads:
             t.start()
@@ -242,7 +247,7 @@ def run_jobs(first: list[Job], image_sets: dict[str, np.ndarray], batch: int,
         try:
             for job in first:
                 put(job)
-                bar.total += job_cost(job, sizes, full)
+                bar.total += cost(job)
             pending, finished = len(first), 0
             while pending:
                 job, result = done.get()
@@ -251,10 +256,10 @@ def run_jobs(first: list[Job], image_sets: dict[str, np.ndarray], batch: int,
                 pending, finished = pending - 1, finished + 1
                 for more in then(job, result):
                     put(more)
-                    pending, bar.total = pending + 1, bar.total + job_cost(more, sizes, full)
+                    pending, bar.total = pending + 1, bar.total + cost(more)
                 bar.set_postfix_str(f"{finished}/{finished + pending} runs, last: {job.kind} {job.model.name}",
                                     refresh=False)
-                bar.update(job_cost(job, sizes, full))
+                bar.update(cost(job))
         except BaseException:  # Ctrl-C, SIGTERM or a bug: no emulation may outlive the report or its temp folder
             children.end()
             raise
@@ -276,6 +281,7 @@ class Worker:
     files: dict[str, Path]
     sizes: dict[str, int]
     count_images: np.ndarray
+    count_batches: tuple[int, ...]
     batch: int
     tmp: Path
     cache: Path
@@ -301,8 +307,8 @@ class Worker:
     def one(self, job: Job, servers: dict[tuple[str, str], Server]) -> ArmResult:
         model = job.model
         if job.kind == "count":
-            return run_on_arm(model.fmt, [model.path], self.count_images, batch=self.batch, cache=self.cache,
-                              children=self.children)[0]
+            return run_on_arm(model.fmt, [model.path], self.count_images, self.count_batches, batch=self.batch,
+                              cache=self.cache, children=self.children)[0]
         key = (model.fmt, job.images)
         server = servers.setdefault(key, Server(model.fmt, self.files[job.images], self.batch, self.tmp, self.cache,
                                                    self.children))

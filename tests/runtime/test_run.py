@@ -193,9 +193,11 @@ def run_cli_captured(capsys, argv) -> tuple[int, str]:
 
 @pytest.fixture(scope="module")
 def small_report(small_export, trained, data_dir, tmp_path_factory):
-    """(exit code, folder) of one report of the one-artifact export with the default targets."""
+    """(exit code, folder) of one report of the one-artifact export with the default targets. Its one
+    artifact is the arm64 pick, which would also emulate the rest of the test set (fp32: ~1.5 min
+    of CPU); tests/runtime/targets/test_arm64.py covers that on the quick report."""
     out = tmp_path_factory.mktemp("small-report")
-    return main(small_args(small_export, trained, data_dir, out)), out
+    return main(small_args(small_export, trained, data_dir, out, "--arm64-whole-pick", "false")), out
 
 
 def test_default_targets_this_machine_lacks_do_not_fail_the_run(small_report):

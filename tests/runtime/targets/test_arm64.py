@@ -12,6 +12,7 @@ import json
 import numpy as np
 import pytest
 
+from runtime.config import QUICK
 from runtime.targets import arm64, arm64_runs
 from runtime.manifest import read_manifest, verified_path
 from tests.conftest import require
@@ -118,17 +119,19 @@ def test_report_has_a_counted_arm64_row_per_artifact_and_recommends_the_cheapest
     assert {r["artifact"] for r in rows} == {s for s in sample if "onnx" in s or "executorch" in s}
     rec, device = report["recommendation"]["arm64"], report["targets"]["arm64"]["device"]
     for r in rows:
-        whole = r["artifact"] == rec["artifact"]  # the pick runs all 10k images, the others 3,000
+        whole = r["artifact"] == rec["artifact"]  # the pick runs all 10k images, the others --quick's 300
         assert r["status"] == "ok" and r["within_budget"] is (True if whole else None), r
-        assert r["accuracy_images"] == (10_000 if whole else 3_000) and r["accuracy"] > 0.9, r
-        assert r["batch"] in arm64.COUNT_BATCHES and r["threads"] == 1 and r["p50_us"] is None  # never a latency
+        assert r["accuracy_images"] == (10_000 if whole else QUICK["arm64_images"]) and r["accuracy"] > 0.9, r
+        assert r["batch"] == 1 and r["threads"] == 1 and r["p50_us"] is None  # never a latency
         assert r["instructions"] > 0 and r["max_abs_diff_x86"] is not None, r
         subset = [f for f in r["flags"] if "of the test images" in f]
         assert len(subset) == (0 if whole else 1), r
         assert all(f.startswith("counts vary by") for f in set(r["flags"]) - set(subset)), r
         assert r["runtime"].startswith("onnx") or not set(r["flags"]) - set(subset), r
         assert "qemu-aarch64 version" in r["emulator"] and arm64.CPU in r["emulator"]
-    assert device["whole_test_set"] == [rec["artifact"]] and device["accuracy_images"] == 3_000
+    assert device["whole_test_set"] == [rec["artifact"]] and device["accuracy_images"] == QUICK["arm64_images"]
+    assert device["count_batches"] == [1]  # --full counts at 1 and 32, and the default report says so
+    assert any(p.startswith("instruction counts at batch 32") for p in report["targets"]["arm64"]["left_out"])
     assert device["x86_logits"]  # the same artifacts on x86, on the same images at the same batch
     assert "accuracy and parity on the full test set" in report["targets"]["arm64"]["left_out"][0]
     batch1 = [r for r in rows if r["batch"] == 1]
@@ -228,7 +231,7 @@ def test_the_pick_runs_the_rest_of_the_test_set_and_the_next_one_does_when_it_fa
     artifacts = [Artifact(name, "onnx", "cpu", "int8-static", "none", "ok", path=f"{name}.onnx", sha256=name * 64,
                           size_bytes=1, test_accuracy=1.0) for name in "abc"]
     manifest = Manifest(Path("m.json"), Path("."), None, 1.0, 0.3, tuple(artifacts), {})
-    cfg = types.SimpleNamespace(arm64_images=6, accuracy_batch=10)
+    cfg = types.SimpleNamespace(arm64_images=6, accuracy_batch=10, arm64_whole_pick=True)
     plan = arm64.Plan(artifacts, {a.name: Path(a.path) for a in artifacts}, images, labels, labels, manifest, cfg,
                       {}, "qemu")
     first = plan.first_jobs()
