@@ -57,10 +57,9 @@ SLOW_FIXTURES = {"exported", "ready", "web_tools", "jvm_run"}
 # than a path to share (built_once) or that holds a folder of the repository (check.sh's Android
 # build) form one group each.
 WORKER_GROUPS = ("exported", "quick_report", "jvm_run")
-# Groups start in this order: the full export's first (minutes, on one worker), then the groups
-# that need no export while it is built, on the other, then the ones that read it (few_artifacts
-# is the full export when the run has one), then collection order.
-NEEDS_EXPORT = {"few_artifacts", "exported"}
+# Those groups start first, in this order (the longest first: the full export takes minutes on
+# one worker), the file groups after them in collection order. Under xdist few_artifacts builds
+# its own small export rather than wait for the full one (see there).
 
 
 def group_of(item) -> str:
@@ -78,12 +77,8 @@ def pytest_collection_modifyitems(items) -> None:
             item.add_marker(pytest.mark.slow)
         if item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(group_of(item)))
-    order: dict[str, int] = {}
-    for item in items:
-        group = group_of(item)
-        needs = 0 if group == "exported" else 2 if NEEDS_EXPORT & set(item.fixturenames) else 1
-        order[group] = max(order.get(group, 0), needs)
-    items.sort(key=lambda item: order[group_of(item)])  # stable: otherwise collection order
+    first = {group: i for i, group in enumerate(WORKER_GROUPS)}
+    items.sort(key=lambda item: first.get(group_of(item), len(first)))  # stable: otherwise collection order
 
 
 def require(condition: bool, why: str) -> None:
@@ -181,10 +176,12 @@ def exported(tmp_path_factory, trained, data_dir) -> Path:
 @pytest.fixture(scope="session")
 def few_artifacts(request, tmp_path_factory, trained, data_dir) -> Path:
     """manifest.json holding the artifacts the runtime tests (tests/runtime/conftest.py SAMPLE) and the
-    demos' default embed use. When a test of this run uses the full export (`exported`), that
-    one, built once anyway; else every format at fp32, int8-dynamic and int8-static, unpruned, fixed
+    demos' default embed use. When a test of this serial run uses the full export (`exported`),
+    that one, built once anyway; else (and under xdist) every format at fp32, int8-dynamic and int8-static, unpruned, fixed
     recipes (13 artifacts, a fraction of the full export's CPU time)."""
-    if any("exported" in item.fixturenames for item in request.session.items):
+    # Under xdist the full export is one worker's job of minutes: the other builds this one beside
+    # it (13 artifacts) rather than wait.
+    if not os.environ.get("PYTEST_XDIST_WORKER") and any("exported" in i.fixturenames for i in request.session.items):
         return request.getfixturevalue("exported")
 
     def build(folder: Path) -> Path:
