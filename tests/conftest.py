@@ -133,13 +133,18 @@ def data_dir() -> Path:
     return root
 
 
+def xdist_worker() -> bool:
+    """Whether this process is a pytest-xdist worker (`make test`), not a plain pytest run."""
+    return bool(os.environ.get("PYTEST_XDIST_WORKER"))
+
+
 def built_once(tmp_path_factory, name: str, build: Callable[[Path], Path]) -> Path:
     """build(empty folder) -> a path, once per test run. `make test` runs pytest-xdist workers, each
     with its own session fixtures: the first worker to ask builds under the run's shared temp
     folder while the others wait on its lock, then all reuse it (pytest-xdist's documented pattern
     for session fixtures), so a minutes-long export is not made once per worker. A build that
     raised is not reused: the next worker to ask builds again, and fails alike."""
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
+    if not xdist_worker():
         return build(tmp_path_factory.mktemp(name))
     shared = tmp_path_factory.getbasetemp().parent  # pytest-N/, above each worker's popen-gwK/
     folder, done = shared / name, shared / f"{name}.done"
@@ -177,11 +182,11 @@ def exported(tmp_path_factory, trained, data_dir) -> Path:
 def few_artifacts(request, tmp_path_factory, trained, data_dir) -> Path:
     """manifest.json holding the artifacts the runtime tests (tests/runtime/conftest.py SAMPLE) and the
     demos' default embed use. When a test of this serial run uses the full export (`exported`),
-    that one, built once anyway; else (and under xdist) every format at fp32, int8-dynamic and int8-static, unpruned, fixed
-    recipes (13 artifacts, a fraction of the full export's CPU time)."""
+    that one, built once anyway; else (and under xdist) every format at fp32, int8-dynamic and
+    int8-static, unpruned, fixed recipes (13 artifacts, a fraction of the full export's CPU time)."""
     # Under xdist the full export is one worker's job of minutes: the other builds this one beside
-    # it (13 artifacts) rather than wait.
-    if not os.environ.get("PYTEST_XDIST_WORKER") and any("exported" in i.fixturenames for i in request.session.items):
+    # it rather than wait.
+    if not xdist_worker() and any("exported" in item.fixturenames for item in request.session.items):
         return request.getfixturevalue("exported")
 
     def build(folder: Path) -> Path:

@@ -198,7 +198,7 @@ class Job:
     #                       decision waits on, then the rest
 
 
-def count_images(count_batches: tuple[int, ...]) -> int:
+def images_per_count(count_batches: tuple[int, ...]) -> int:
     """Images one count process runs: 3 uncounted, 10 warm-up and REPEATS counted calls per batch
     size, after one pass over the first images."""
     return (3 + 10 + REPEATS) * sum(count_batches) + max(count_batches, default=1)
@@ -206,7 +206,7 @@ def count_images(count_batches: tuple[int, ...]) -> int:
 
 def job_cost(job: Job, sizes: dict[str, int], full: int, count_batches: tuple[int, ...] = COUNT_BATCHES) -> float:
     """The job's emulated cost in the units of Model.cost (one pass over `full` images)."""
-    images = count_images(count_batches) if job.kind == "count" else sizes[job.images]
+    images = images_per_count(count_batches) if job.kind == "count" else sizes[job.images]
     return job.model.cost * images / full
 
 
