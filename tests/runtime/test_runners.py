@@ -1,6 +1,11 @@
 """Every runtime path loads a real artifact, agrees with the checkpoint, and rejects bad input clearly."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -105,6 +110,31 @@ def test_peak_rss_is_measured_in_a_fresh_process(manifest_path, sample):
     path = dict(runtimes_of_sample(manifest_path, sample))["onnxruntime"]
     result = peak_rss.measure_in_subprocess("onnxruntime", path, batch=32)
     assert result["peak_rss_mb"] >= result["baseline_rss_mb"] > 10
+
+
+THREADS_AFTER_A_SESSION = """
+import os, sys
+if sys.argv[2] == "toolkit":
+    import runtime.runners
+import onnxruntime as ort
+options = ort.SessionOptions()
+options.intra_op_num_threads = options.inter_op_num_threads = 1
+ort.InferenceSession(sys.argv[1], options, providers=["CPUExecutionProvider"])
+print(len(os.listdir("/proc/self/task")))
+"""
+
+
+def test_a_toolkit_process_runs_no_onnx_runtime_telemetry_thread(manifest_path, sample, tmp_path):
+    """ONNX Runtime (>= 1.29 on Linux) starts a telemetry uploader thread unless ORT_DISABLE_TELEMETRY
+    is set or a CI variable is: a bare process (no CI variables) has that thread, one that imported
+    the toolkit first does not."""
+    path = dict(runtimes_of_sample(manifest_path, sample))["onnxruntime"]
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "TMPDIR": str(tmp_path),
+           "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    threads = {how: int(subprocess.run([sys.executable, "-c", THREADS_AFTER_A_SESSION, str(path), how], env=env,
+                                       cwd=tmp_path, capture_output=True, text=True, check=True).stdout)
+               for how in ("bare", "toolkit")}
+    assert threads["toolkit"] == threads["bare"] - 1, threads
 
 
 def test_peak_rss_failure_names_the_problem(tmp_path):
