@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 from typing import Callable
@@ -131,6 +132,18 @@ def data_dir() -> Path:
             shutil.copy(gz, raw / gz.name)
     require(any(raw.glob("*")), f"no MNIST files in {raw}")
     return root
+
+
+@pytest.fixture
+def sigint_reaches_children():
+    """For tests that send SIGINT to a child: a test run started as a background job (`make test &`
+    in a script) inherits SIGINT ignored, the child would too, and Python leaves an inherited ignore
+    in place, as it should. A handler here is reset to the default in an exec'd child."""
+    previous = signal.getsignal(signal.SIGINT)
+    if previous == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 def xdist_worker() -> bool:

@@ -322,7 +322,7 @@ def test_a_report_folder_conflict_is_refused_before_measuring(small_export, trai
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_signal_during_the_arm64_target_ends_its_emulations_and_temp_folders(small_export, trained, data_dir,
-                                                                                tmp_path, sig):
+                                                                                tmp_path, sig, sigint_reaches_children):
     """The signal goes to `python -m runtime` alone (as `kill` sends it, not a terminal's Ctrl-C to the
     whole group): it must end its qemu processes itself, remove its temp folders and say what is true."""
     from runtime.targets import arm64

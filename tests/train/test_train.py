@@ -188,7 +188,7 @@ def test_a_disk_that_fills_mid_run_is_one_line_and_the_run_resumes_from_its_last
     assert f"resuming after epoch {saved}" in resumed.stdout and (disk / "mlp.pt").is_file()
 
 
-def test_ctrl_c_says_the_finished_epochs_are_saved(data_dir, tmp_path):
+def test_ctrl_c_says_the_finished_epochs_are_saved(data_dir, tmp_path, sigint_reaches_children):
     out = tmp_path / "ckpt"
     proc = subprocess.Popen([sys.executable, "-m", "train", "--data-dir", str(data_dir), "--out-dir", str(out),
                              "--epochs", "50", "--train-samples", "8000", "--hidden-size", "128"],
