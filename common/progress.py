@@ -6,11 +6,14 @@ never sees them, and each one lands in the middle of a progress bar, which then 
 `native_logs_above_bars` points fd 2 at a pipe for as long as it is held. A thread reads the pipe
 line by line and prints each line above the bars (tqdm.write), except the known notices that
 repeat on every load (NOTICES), which it counts and names once at the end. Python's own
-sys.stderr (bars, warnings, tracebacks, `error:` lines) keeps writing to the terminal directly.
+sys.stderr (bars, warnings, tracebacks, `error:` lines) keeps writing to the terminal directly,
+but ExecuTorch's Python bindings send the same C++ log lines through sys.stderr (pybind11's stream
+redirect), not fd 2, so sys.stderr holds and sorts those lines the same way (_StderrAboveBars).
 """
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import sys
@@ -37,10 +40,11 @@ def native_logs_above_bars() -> Iterator[None]:
     os.dup2(write_end, 2)
     os.close(write_end)
     python_stderr = out = sys.stderr
-    if _fileno(python_stderr) == 2:  # Python's own writes and the bars go to the terminal, not the pipe
-        out = sys.stderr = open(os.dup(terminal), "w", buffering=1,  # noqa: SIM115 - closed when unreferenced
-                                encoding=python_stderr.encoding, errors="backslashreplace")
     counted = dict.fromkeys(NOTICES, 0)
+    if _fileno(python_stderr) == 2:  # Python's own writes and the bars go to the terminal, not the pipe
+        out = sys.stderr = _StderrAboveBars(open(os.dup(terminal), "w", buffering=1,  # noqa: SIM115 - closed when unreferenced
+                                                 encoding=python_stderr.encoding, errors="backslashreplace"),
+                                            counted)
     # The pump writes through the bars' own stream: tqdm.write clears the bars on that stream first.
     pump = threading.Thread(target=_pump, args=(read_end, out, counted), daemon=True)
     pump.start()
@@ -51,6 +55,8 @@ def native_logs_above_bars() -> Iterator[None]:
         os.dup2(terminal, 2)  # the pipe's last write end in this process: the pump reads to its end
         os.close(terminal)
         pump.join(timeout=2)  # a child still holding the pipe (it inherited fd 2) must not hang us
+        if isinstance(out, _StderrAboveBars):
+            out.end()
         sys.stderr = python_stderr
         hidden = ", ".join(f"{n} {what}" for what, n in counted.items() if n)
         if hidden:
@@ -68,9 +74,64 @@ def _pump(read_end: int, out, counted: dict[str, int]) -> None:
     """Copy the pipe's lines above the bars until the pipe ends (every writer closed it)."""
     with open(read_end, "rb") as pipe:
         for raw in pipe:
-            line = raw.decode(errors="backslashreplace").rstrip()
-            notice = next((what for what, pattern in NOTICES.items() if pattern.search(line)), None)
-            if notice:
-                counted[notice] += 1
-            elif line:
-                tqdm.write(line, file=out)
+            _show(raw.decode(errors="backslashreplace").rstrip(), out, counted)
+
+
+def _show(line: str, out, counted: dict[str, int]) -> None:
+    """Count a NOTICE; print any other non-empty line above the bars drawn on `out`."""
+    notice = next((what for what, pattern in NOTICES.items() if pattern.search(line)), None)
+    if notice:
+        counted[notice] += 1
+    elif line:
+        tqdm.write(line, file=out)
+
+
+# How a log line starts: ExecuTorch's C++ `[file.cpp:N] `, glog's `W1203 14:06:53.199000 ` (torch's
+# own logging, and ExecuTorch's E00:00:00 form).
+LOG_LINE = re.compile(r"\[|[IWEF]\d{2}[\d:]")
+
+
+class _StderrAboveBars(io.TextIOBase):
+    """sys.stderr while the bars run: writes go to the terminal as they come, except a log line
+    (LOG_LINE; ExecuTorch's bindings write theirs in pieces): held to its newline, then counted or
+    printed above the bars like a line from fd 2."""
+
+    def __init__(self, terminal, counted: dict[str, int]) -> None:
+        self.terminal, self.counted = terminal, counted
+        self.held = ""
+        self.above = False  # inside tqdm.write: its clear, line and redraw go straight through
+
+    def write(self, text: str) -> int:
+        if self.above or not (self.held or LOG_LINE.match(text)):
+            return self.terminal.write(text)
+        self.held += text
+        while "\n" in self.held:
+            line, _, self.held = self.held.partition("\n")
+            self.above = True
+            try:
+                _show(line, self, self.counted)
+            finally:
+                self.above = False
+        if self.held and not LOG_LINE.match(self.held):
+            self.terminal.write(self.held)
+            self.held = ""
+        return len(text)
+
+    def flush(self) -> None:  # pybind11 flushes after every piece: a held line stays held
+        self.terminal.flush()
+
+    def end(self) -> None:
+        """Write out a log line that never ended."""
+        self.terminal.write(self.held)
+        self.held = ""
+        self.terminal.flush()
+
+    def fileno(self) -> int:
+        return self.terminal.fileno()
+
+    def isatty(self) -> bool:
+        return self.terminal.isatty()
+
+    @property
+    def encoding(self) -> str:
+        return self.terminal.encoding
