@@ -30,7 +30,7 @@ from common.config import add_config_flags, check_fields, config_from_args, opti
 from runtime.config import MAX_CALLS
 from common.errors import UserError, one_line, run_cli
 from common.files import atomic_write_json, ensure_writable_dir
-from runtime.targets.device_results import validate as validate_device_results  # the one schema check
+from runtime.device_results import validate as validate_device_results  # the one schema check
 
 PACKAGE = "org.mnistdeploy.demo"           # applicationId in mobile_demo/android/app/build.gradle
 RESULTS_NAME = "benchmark_results.json"     # the app's Benchmark.RESULTS_NAME (tested equal)

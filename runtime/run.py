@@ -22,7 +22,7 @@ from runtime.report.publish import LINK as REPORT_LINK
 from runtime.targets import TARGETS
 from runtime.targets import arm64_runs
 from runtime.targets.base import Context, Reference, Target
-from runtime.targets.device_results import results_files
+from runtime.device_results import results_files
 from train import data
 from train.checkpoint import check_data_files, load, load_model
 

@@ -58,9 +58,14 @@ SLOW_FIXTURES = {"exported", "ready", "web_tools", "jvm_run"}
 # than a path to share (built_once) or that holds a folder of the repository (check.sh's Android
 # build) form one group each.
 WORKER_GROUPS = ("exported", "quick_report", "jvm_run")
-# Those groups start first, in this order (the longest first: the full export takes minutes on
-# one worker), the file groups after them in collection order. Under xdist few_artifacts builds
-# its own small export rather than wait for the full one (see there).
+# The groups that take tens of seconds start first, longest first, the rest after them in collection
+# order (longest-processing-time-first: a run that ends with one worker on a long group leaves the
+# other core idle; each group's share from `pytest --durations`). The full export takes the longest;
+# tests/runtime/test_android.py needs no trained model, so the other worker runs it while the first
+# trains the one checkpoint every other group uses. Under xdist few_artifacts builds its own small
+# export rather than wait for the full one (see there).
+START_FIRST = ("exported", "tests/runtime/test_android.py", "quick_report", "tests/runtime/test_run.py",
+               "tests/export/test_models.py", "tests/train/test_train.py", "jvm_run")
 
 
 def group_of(item) -> str:
@@ -78,7 +83,7 @@ def pytest_collection_modifyitems(items) -> None:
             item.add_marker(pytest.mark.slow)
         if item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(group_of(item)))
-    first = {group: i for i, group in enumerate(WORKER_GROUPS)}
+    first = {group: i for i, group in enumerate(START_FIRST)}
     items.sort(key=lambda item: first.get(group_of(item), len(first)))  # stable: otherwise collection order
 
 

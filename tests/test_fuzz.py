@@ -149,7 +149,8 @@ def test_device_results(tmp_path):
     from runtime.manifest import read_manifest
     from runtime.report import assemble
     from runtime.report.recommend import recommend
-    from runtime.targets import TARGETS, device_results
+    from runtime import device_results
+    from runtime.targets import TARGETS
     from runtime.targets.base import Measured
     rng = random.Random(SEED)
     (tmp_path / "manifest.json").write_text(json.dumps(valid_manifest()))

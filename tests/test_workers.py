@@ -7,6 +7,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from tests.conftest import ROOT, START_FIRST, WORKER_GROUPS
+
 TESTS = '''
 import pytest
 
@@ -28,3 +30,9 @@ def test_a_group_runs_on_one_worker(tmp_path):
     assert len(ran) == 6, done.stdout[-2000:]
     workers = set(ran)
     assert len(workers) == 1, f"one group ran on {sorted(workers)}: pytest-xdist's loadgroup ignored it"
+
+
+def test_every_group_started_first_exists():
+    """A renamed test file would silently drop out of the start order and run last."""
+    missing = [g for g in START_FIRST if g not in WORKER_GROUPS and not (ROOT / g).is_file()]
+    assert not missing, f"tests/conftest.py START_FIRST names no such group: {missing}"

@@ -3,7 +3,7 @@ each phone filed (`python -m runtime.android` writes reports/device_results/andr
 schema: docs/manifest.md, "Device results"). One card per phone."""
 from __future__ import annotations
 
-from runtime.targets import device_results
+from runtime import device_results
 from runtime.targets.base import Context, Measured, Target
 
 NAME = "android"

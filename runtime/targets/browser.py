@@ -3,7 +3,7 @@ headless Chromium, mobile_demo/web/bench.mjs), read from reports/device_results/
 (schema: docs/manifest.md, "Device results")."""
 from __future__ import annotations
 
-from runtime.targets import device_results
+from runtime import device_results
 from runtime.targets.base import Context, Measured, Target
 
 NAME = "browser-wasm"

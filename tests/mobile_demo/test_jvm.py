@@ -10,7 +10,7 @@ import subprocess
 import xml.etree.ElementTree as ET
 
 from runtime.android import parse_results
-from runtime.targets import device_results
+from runtime import device_results
 from runtime.manifest import read_manifest
 from tests.mobile_demo.conftest import ANDROID, MAVEN_BUILD, ROBOLECTRIC
 

@@ -11,7 +11,7 @@ import onnxruntime as ort
 
 from mobile_demo.preprocess import to_input
 from runtime.android import validate_device_results
-from runtime.targets import device_results
+from runtime import device_results
 from runtime.manifest import read_manifest
 from tests.conftest import require
 from tests.mobile_demo.conftest import CHROMIUM, WEB, write_pgm

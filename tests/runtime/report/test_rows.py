@@ -3,7 +3,7 @@ import pytest
 
 from common.errors import UserError
 from runtime.report.rows import STATUSES, Row
-from runtime.targets.device_results import RESULT_STATUSES
+from runtime.device_results import RESULT_STATUSES
 
 
 def test_every_status_a_row_can_take_is_in_the_schema():
