@@ -82,6 +82,8 @@ def _show(line: str, out, counted: dict[str, int]) -> None:
     notice = next((what for what, pattern in NOTICES.items() if pattern.search(line)), None)
     if notice:
         counted[notice] += 1
+    elif line and isinstance(out, _StderrAboveBars):
+        out.above_bars(line)
     elif line:
         tqdm.write(line, file=out)
 
@@ -94,7 +96,8 @@ LOG_LINE = re.compile(r"\[|[IWEF]\d{2}[\d:]")
 class _StderrAboveBars(io.TextIOBase):
     """sys.stderr while the bars run: writes go to the terminal as they come, except a log line
     (LOG_LINE; ExecuTorch's bindings write theirs in pieces): held to its newline, then counted or
-    printed above the bars like a line from fd 2."""
+    printed above the bars like a line from fd 2. The pump thread prints through it too; both take
+    tqdm's own lock, the one a bar holds while it redraws, so there is one lock order."""
 
     def __init__(self, terminal, counted: dict[str, int]) -> None:
         self.terminal, self.counted = terminal, counted
@@ -102,20 +105,25 @@ class _StderrAboveBars(io.TextIOBase):
         self.above = False  # inside tqdm.write: its clear, line and redraw go straight through
 
     def write(self, text: str) -> int:
-        if self.above or not (self.held or LOG_LINE.match(text)):
-            return self.terminal.write(text)
-        self.held += text
-        while "\n" in self.held:
-            line, _, self.held = self.held.partition("\n")
+        with tqdm.get_lock():
+            if self.above or not (self.held or LOG_LINE.match(text)):
+                return self.terminal.write(text)
+            self.held += text
+            while "\n" in self.held:
+                line, _, self.held = self.held.partition("\n")
+                _show(line, self, self.counted)
+            if self.held and not LOG_LINE.match(self.held):
+                self.terminal.write(self.held)
+                self.held = ""
+            return len(text)
+
+    def above_bars(self, line: str) -> None:
+        with tqdm.get_lock():
             self.above = True
             try:
-                _show(line, self, self.counted)
+                tqdm.write(line, file=self)
             finally:
                 self.above = False
-        if self.held and not LOG_LINE.match(self.held):
-            self.terminal.write(self.held)
-            self.held = ""
-        return len(text)
 
     def flush(self) -> None:  # pybind11 flushes after every piece: a held line stays held
         self.terminal.flush()
