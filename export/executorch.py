@@ -38,7 +38,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from common.errors import UserError
-from common.numerics import denormals_flushed
+from common.numerics import adam, denormals_flushed
 from export.variant import BOUND_SHAPES, FLOAT32, INPUT_SHAPE, QuantRecipe, Runner, Unsupported, Variant, check_input
 
 FORMAT = "executorch"
@@ -212,7 +212,7 @@ def qat_train(prepared: torch.fx.GraphModule, train_set: TensorDataset | None, e
     if train_set is None:
         raise ValueError("quantization-aware training needs the training split; pass train_set to build()")
     torch.manual_seed(0)
-    optimizer = torch.optim.Adam(prepared.parameters(), lr=QAT_LR, fused=True)  # one kernel per step (export/prune.py)
+    optimizer = adam(prepared.parameters(), QAT_LR)
     loss_fn = nn.CrossEntropyLoss()
     with denormals_flushed():  # common/numerics.py: Adam's moments of never-updated weights go denormal
         for _ in range(epochs):

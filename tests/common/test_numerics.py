@@ -1,10 +1,12 @@
 """The training loops' float settings."""
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 
-from common.numerics import denormals_flushed
+from common.numerics import adam, denormals_flushed
 
 
 def test_denormals_are_zero_inside_the_block_and_ieee_after_it():
@@ -15,3 +17,19 @@ def test_denormals_are_zero_inside_the_block_and_ieee_after_it():
     with denormals_flushed():
         assert (tiny * 1.0).item() == 0.0
     assert (tiny * 1.0).item() > 0
+
+
+def test_the_training_loops_adam_is_fused_and_steps_like_torchs_default_adam():
+    torch.manual_seed(0)
+    fused = torch.nn.Linear(8, 4)
+    plain, start = copy.deepcopy(fused), copy.deepcopy(fused)
+    x = torch.randn(16, 8)
+    optimizers = {fused: adam(fused.parameters(), 1e-2), plain: torch.optim.Adam(plain.parameters(), lr=1e-2)}
+    for model, optimizer in optimizers.items():
+        for _ in range(3):
+            optimizer.zero_grad()
+            model(x).square().mean().backward()
+            optimizer.step()
+    assert optimizers[fused].defaults["fused"] is True
+    assert not torch.allclose(fused.weight, start.weight)  # three steps moved it
+    assert all(torch.allclose(p, q, atol=1e-6) for p, q in zip(fused.parameters(), plain.parameters()))
