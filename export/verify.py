@@ -9,13 +9,15 @@ real parity, never random inputs alone. The bounds:
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import nn
-from torch.utils.data import TensorDataset
 
 from export.variant import Runner, Variant
+
+if TYPE_CHECKING:
+    from torch import nn
+    from torch.utils.data import TensorDataset
 
 BATCH = 1000  # images per predict() call: 10 calls for the test set, small enough for any runtime
 # The bounds every artifact is held to, written once (ExportConfig's defaults, tests and tools/bench read these).
@@ -38,11 +40,13 @@ class Check:
     test_accuracy: float   # fraction correct, via the artifact's runtime
 
 
-@torch.no_grad()
 def reference_logits(model: nn.Module, test_set: TensorDataset) -> np.ndarray:
     """The source model's logits for every test image, computed once per source model."""
+    import torch  # here: the bounds above are read by CLIs that never load torch (runtime.config)
+
     images, _ = test_set.tensors
-    return torch.cat([model(images[i:i + BATCH]) for i in range(0, len(images), BATCH)]).numpy()
+    with torch.no_grad():
+        return torch.cat([model(images[i:i + BATCH]) for i in range(0, len(images), BATCH)]).numpy()
 
 
 def predict_all(runner: Runner, images: np.ndarray, batch: int = BATCH) -> np.ndarray:
