@@ -13,12 +13,13 @@ redirect), not fd 2, so sys.stderr holds and sorts those lines the same way (_St
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import re
 import sys
 import threading
-from typing import Iterator
+from typing import Callable, Iterator
 
 from tqdm import tqdm
 
@@ -46,7 +47,8 @@ def native_logs_above_bars() -> Iterator[None]:
                                                  encoding=python_stderr.encoding, errors="backslashreplace"),
                                             counted)
     # The pump writes through the bars' own stream: tqdm.write clears the bars on that stream first.
-    pump = threading.Thread(target=_pump, args=(read_end, out, counted), daemon=True)
+    above = out.above_bars if isinstance(out, _StderrAboveBars) else functools.partial(tqdm.write, file=out)
+    pump = threading.Thread(target=_pump, args=(read_end, above, counted), daemon=True)
     pump.start()
     try:
         yield
@@ -70,22 +72,20 @@ def _fileno(stream) -> int | None:
         return None
 
 
-def _pump(read_end: int, out, counted: dict[str, int]) -> None:
+def _pump(read_end: int, above: Callable[[str], None], counted: dict[str, int]) -> None:
     """Copy the pipe's lines above the bars until the pipe ends (every writer closed it)."""
     with open(read_end, "rb") as pipe:
         for raw in pipe:
-            _show(raw.decode(errors="backslashreplace").rstrip(), out, counted)
+            _show(raw.decode(errors="backslashreplace").rstrip(), above, counted)
 
 
-def _show(line: str, out, counted: dict[str, int]) -> None:
-    """Count a NOTICE; print any other non-empty line above the bars drawn on `out`."""
+def _show(line: str, above: Callable[[str], None], counted: dict[str, int]) -> None:
+    """Count a NOTICE; print any other non-empty line above the bars (`above`)."""
     notice = next((what for what, pattern in NOTICES.items() if pattern.search(line)), None)
     if notice:
         counted[notice] += 1
-    elif line and isinstance(out, _StderrAboveBars):
-        out.above_bars(line)
     elif line:
-        tqdm.write(line, file=out)
+        above(line)
 
 
 # How a log line starts: ExecuTorch's C++ `[file.cpp:N] `, glog's `W1203 14:06:53.199000 ` (torch's
@@ -111,7 +111,7 @@ class _StderrAboveBars(io.TextIOBase):
             self.held += text
             while "\n" in self.held:
                 line, _, self.held = self.held.partition("\n")
-                _show(line, self, self.counted)
+                _show(line, self.above_bars, self.counted)
             if self.held and not LOG_LINE.match(self.held):
                 self.terminal.write(self.held)
                 self.held = ""
